@@ -3,6 +3,7 @@
 //! A file is rewritten only when its contents change. `--check` writes nothing and fails, naming the
 //! stale files and the command that fixes them, when the committed output differs.
 
+mod manifest_schema;
 mod models;
 
 use std::fs;
@@ -30,7 +31,7 @@ struct Generated {
 /// Generates every file and writes or checks it.
 pub fn run(mode: Mode) -> Result<()> {
     let root = workspace_root();
-    let generated = vec![models::generate(&root)?];
+    let generated = vec![models::generate(&root)?, manifest_schema::generate()?];
 
     let mut stale = Vec::new();
     for file in &generated {

@@ -3,6 +3,7 @@
 //! Tasks are ordinary Rust so that people can read what they do; nothing here runs at build time.
 
 mod codegen;
+mod plugins;
 mod test;
 mod wasm_target;
 
@@ -15,6 +16,7 @@ usage: cargo xtask <task>
 tasks:
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
+  plugins           build the wasm plugins, install the examples in data/plugins/ (--out DIR)
   test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests
 ";
 
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
+        ["plugins", rest @ ..] => plugins::run(rest),
         ["test"] => test::run(),
         _ => {
             eprint!("{USAGE}");

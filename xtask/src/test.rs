@@ -4,11 +4,16 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{codegen, wasm_target, workspace_root};
+use crate::{codegen, plugins, wasm_target, workspace_root};
 
-/// Runs formatting, lint, codegen drift, the wasm build of the guest-side crates, and every test.
+const PLUGINS: &str = "plugins/Cargo.toml";
+
+/// Runs formatting, lints, codegen drift, the wasm builds, and every test of both workspaces.
 pub fn run() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
+    cargo(&["fmt", "--all", "--check", "--manifest-path", PLUGINS])?;
+    println!("$ cargo xtask codegen --check");
+    codegen::run(codegen::Mode::Check)?;
     cargo(&[
         "clippy",
         "--workspace",
@@ -17,18 +22,36 @@ pub fn run() -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    println!("$ cargo xtask codegen --check");
-    codegen::run(codegen::Mode::Check)?;
     wasm_target::ensure_installed()?;
+    let wasm = wasm_target::TRIPLE;
+    cargo(&["build", "--package", "smartreach-models", "--target", wasm])?;
     cargo(&[
-        "build",
-        "--package",
-        "smartreach-models",
+        "clippy",
+        "--workspace",
+        "--locked",
+        "--manifest-path",
+        PLUGINS,
         "--target",
-        wasm_target::TRIPLE,
+        wasm,
+        "--",
+        "-D",
+        "warnings",
     ])?;
+    plugins::build()?;
     // CI=true makes insta fail on a missing or changed snapshot instead of writing it.
-    cargo_with_env(&["test", "--workspace"], &[("CI", "true")])
+    let ci = [("CI", "true")];
+    cargo_with_env(&["test", "--workspace"], &ci)?;
+    // The plugins' own unit tests run natively.
+    cargo_with_env(
+        &[
+            "test",
+            "--workspace",
+            "--locked",
+            "--manifest-path",
+            PLUGINS,
+        ],
+        &ci,
+    )
 }
 
 fn cargo(args: &[&str]) -> Result<()> {

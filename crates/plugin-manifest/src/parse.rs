@@ -1,0 +1,162 @@
+//! Reading a manifest file, with errors that name the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use crate::Manifest;
+
+/// A manifest file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file cannot be read.
+    #[error("cannot read plugin manifest {}: {source}", path.display())]
+    Read {
+        /// The manifest file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid manifest (TOML syntax, an unknown key, a value of the wrong type).
+    #[error("plugin manifest {} is invalid at line {line}: {message}", path.display())]
+    Invalid {
+        /// The manifest file.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when unknown).
+        line: usize,
+        /// What is wrong, from the TOML parser.
+        message: String,
+    },
+}
+
+impl Manifest {
+    /// Reads and parses the manifest at `path`.
+    pub fn from_file(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses manifest `text`; `path` is only used in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ManifestError> {
+        toml::from_str(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|span| {
+                    text.as_bytes()[..span.start.min(text.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                })
+                .unwrap_or(0);
+            ManifestError::Invalid {
+                path: path.to_owned(),
+                line,
+                message: err.message().trim().to_owned(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConfigValue, Limits};
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::from_toml(text, Path::new("plugins/demo.toml"))
+    }
+
+    #[test]
+    fn an_empty_manifest_overrides_nothing() {
+        assert_eq!(parse("").unwrap(), Manifest::default());
+    }
+
+    #[test]
+    fn a_full_manifest_parses() {
+        let manifest = parse(
+            r##"
+            events = ["activity.email.replied", "*"]
+            allowed_outbound_hosts = ["hooks.slack.com", "127.0.0.1:9000"]
+            [config]
+            channel = "#sales"
+            webhook_url = { env = "SLACK_WEBHOOK_URL" }
+            [limits]
+            timeout_ms = 5000
+            memory_mib = 32
+            "##,
+        )
+        .unwrap();
+        assert_eq!(manifest.events.as_deref().unwrap().len(), 2);
+        assert_eq!(
+            manifest.allowed_outbound_hosts[1].to_string(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(
+            manifest.config["channel"],
+            ConfigValue::Literal("#sales".into())
+        );
+        assert_eq!(
+            manifest.config["webhook_url"],
+            ConfigValue::Env {
+                env: "SLACK_WEBHOOK_URL".into()
+            }
+        );
+        assert_eq!(
+            manifest.limits,
+            Limits {
+                timeout_ms: Some(5000),
+                memory_mib: Some(32),
+                ..Limits::default()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_names_file_line_and_key() {
+        let err = parse("events = []\nevnts = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("plugins/demo.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("unknown field `evnts`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_outbound_host_is_rejected() {
+        let err = parse("allowed_outbound_hosts = [\"x.com/path\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`x.com/path`"), "{err}");
+    }
+
+    #[test]
+    fn a_limit_of_the_wrong_type_is_rejected() {
+        let err = parse("[limits]\ntimeout_ms = \"1s\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn env_config_resolves_through_the_lookup_and_names_a_missing_variable() {
+        let value = ConfigValue::Env {
+            env: "TOKEN".into(),
+        };
+        assert_eq!(
+            value
+                .resolve("api_token", |_| Some("s3cret".into()))
+                .unwrap(),
+            "s3cret"
+        );
+        let err = value
+            .resolve("api_token", |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`api_token`") && err.contains("`TOKEN`"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! What the runtime is configured with: engine-wide ceilings and per-plugin defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Engine-wide settings of a [`crate::Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where compiled plugins are kept, keyed by content hash and engine compatibility, so that a
+    /// restart loads in milliseconds. `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    /// The most instances alive at once, across all plugins (slots of the pooling allocator).
+    pub max_instances: u32,
+    /// The largest memory cap a manifest may ask for, in MiB.
+    pub max_memory_mib: u64,
+    /// How often the deadline clock ticks; deadlines are enforced to within one tick.
+    pub epoch_tick: Duration,
+    /// Limits of plugins whose manifest does not set them.
+    pub defaults: PluginDefaults,
+}
+
+/// Limits that apply to a plugin whose manifest does not set them.
+#[derive(Debug, Clone, Copy)]
+pub struct PluginDefaults {
+    /// Wall-clock deadline of one invocation.
+    pub timeout: Duration,
+    /// Linear-memory cap of one instance, in bytes.
+    pub memory_bytes: u64,
+    /// Timeout of one outbound HTTP request.
+    pub http_timeout: Duration,
+    /// Largest outbound response body a plugin may read, in bytes.
+    pub max_response_bytes: u64,
+    /// Invocations of one plugin that may run at once.
+    pub max_concurrency: u32,
+    /// Bytes of stdout and of stderr kept per invocation; the rest is dropped and counted.
+    pub max_output_bytes: usize,
+}
+
+impl Default for PluginDefaults {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(1),
+            memory_bytes: 64 * 1024 * 1024,
+            http_timeout: Duration::from_secs(10),
+            max_response_bytes: 1024 * 1024,
+            max_concurrency: 4,
+            max_output_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            max_instances: 64,
+            max_memory_mib: 512,
+            epoch_tick: Duration::from_millis(10),
+            defaults: PluginDefaults::default(),
+        }
+    }
+}

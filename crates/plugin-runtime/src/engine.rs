@@ -1,0 +1,120 @@
+//! The [`Runtime`]: one wasmtime engine, one linker, the deadline clock, and the compile cache.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::bindings;
+use crate::cache::CompileCache;
+use crate::config::RuntimeConfig;
+use crate::state::InstanceState;
+
+/// The engine could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the plugin runtime: {message}")]
+pub struct RuntimeError {
+    message: String,
+}
+
+impl RuntimeError {
+    fn new(context: &str, err: wasmtime::Error) -> Self {
+        Self {
+            message: format!("{context}: {err:?}"),
+        }
+    }
+}
+
+/// Loads and runs plugins. Create one per process and share it.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<InstanceState>,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) cache: Option<CompileCache>,
+    pub(crate) clock: Arc<EpochTicker>,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling allocator, epoch interruption, async) and links the host side of
+    /// the contract and of WASI once.
+    pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        let engine = Engine::new(&engine_config(&config))
+            .map_err(|err| RuntimeError::new("configuring wasmtime", err))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|err| RuntimeError::new("linking WASI", err))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|err| RuntimeError::new("linking wasi:http", err))?;
+        bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|err| RuntimeError::new("linking the plugin contract", err))?;
+        let cache = config
+            .cache_dir
+            .clone()
+            .map(|dir| CompileCache::new(dir, &engine));
+        let clock = Arc::new(EpochTicker::start(engine.clone(), config.epoch_tick));
+        Ok(Self {
+            engine,
+            linker,
+            config,
+            cache,
+            clock,
+        })
+    }
+
+    /// The configuration the runtime was built with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+}
+
+fn engine_config(config: &RuntimeConfig) -> Config {
+    let instances = config.max_instances;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 4)
+        .max_core_instances_per_component(16)
+        .total_memories(instances * 2)
+        .max_memories_per_component(2)
+        .total_tables(instances * 4)
+        .max_tables_per_component(4)
+        .total_stacks(instances)
+        .max_memory_size(
+            usize::try_from(config.max_memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
+        );
+
+    let mut wasm = Config::new();
+    wasm.wasm_component_model(true)
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    wasm
+}
+
+/// A thread that advances the engine's epoch every tick: the clock of invocation deadlines. The
+/// runtime and every plugin hold it; the thread stops when the last of them is dropped.
+pub(crate) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine, tick: std::time::Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch thread");
+        Self { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

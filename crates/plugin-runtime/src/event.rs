@@ -1,0 +1,39 @@
+//! The event handed to a plugin: one data item of a stored webhook.
+
+use smartreach_models::WebhookPayload;
+
+/// One (webhook, data item) pair as a plugin receives it. `metadata` and `item` cross the sandbox
+/// as JSON; the plugin SDK decodes them into the typed models.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginEvent {
+    /// Stable id of the pair, the same on every attempt: plugins use it as an idempotency key.
+    pub id: String,
+    /// The normalised event type name.
+    pub event_type: String,
+    /// The webhook's `metadata`, as JSON.
+    pub metadata: String,
+    /// One element of `data`, as JSON.
+    pub item: String,
+    /// Attempts of this delivery before this one.
+    pub attempt: u32,
+}
+
+impl PluginEvent {
+    /// One event per data item of `payload`, with ids `{webhook_id}:{index}`.
+    pub fn from_payload(webhook_id: &str, payload: &WebhookPayload) -> Vec<Self> {
+        let metadata =
+            serde_json::to_string(&payload.metadata).expect("the typed metadata always serialises");
+        payload
+            .data
+            .iter()
+            .enumerate()
+            .map(|(index, item)| Self {
+                id: format!("{webhook_id}:{index}"),
+                event_type: payload.metadata.event_type.as_str().to_owned(),
+                metadata: metadata.clone(),
+                item: serde_json::to_string(item).expect("a typed data item always serialises"),
+                attempt: 0,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,389 @@
+//! Loading plugins from a folder: `NAME.wasm`, and an optional `NAME.toml` manifest beside it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartreach_models::EventType;
+use smartreach_plugin_manifest::{Manifest, ManifestError};
+use wasmtime::component::Component;
+
+use crate::bindings::{PluginPre, types};
+use crate::cache::{CacheStatus, content_hash};
+use crate::contract::{CONTRACT_VERSION, Contract, contract_of};
+use crate::engine::Runtime;
+use crate::invoke::Fault;
+use crate::outbound::OutboundPolicy;
+use crate::plugin::{ConfigKey, Declaration, Limits, Plugin, Subscriptions};
+
+/// A plugin that could not be loaded. Each names the file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The plugin folder cannot be listed.
+    #[error("cannot read the plugin folder {}: {source}", dir.display())]
+    ReadDir {
+        /// The folder.
+        dir: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The `.wasm` file cannot be read.
+    #[error("cannot read plugin {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The manifest beside it is unreadable or invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The file is not a wasm component wasmtime can compile.
+    #[error(
+        "plugin {} is not a valid wasm component: {message}; build it with \
+         `cargo build --release --target wasm32-wasip2`",
+        path.display()
+    )]
+    Compile {
+        /// The file.
+        path: PathBuf,
+        /// wasmtime's error.
+        message: String,
+    },
+    /// The component does not export the plugin contract.
+    #[error(
+        "{} is not a smartreach-hooks plugin: it exports no `smartreach:plugin/handler` \
+         (its exports: {}); build it with smartreach-plugin-sdk",
+        path.display(), if exports.is_empty() { "none".to_owned() } else { exports.join(", ") }
+    )]
+    NotAPlugin {
+        /// The file.
+        path: PathBuf,
+        /// What it exports instead.
+        exports: Vec<String>,
+    },
+    /// The component was built for another contract version.
+    #[error(
+        "plugin {} was built for contract smartreach:plugin@{plugin_version}, but this host speaks \
+         smartreach:plugin@{host_version}; rebuild it with smartreach-plugin-sdk {host_version}",
+        path.display()
+    )]
+    ContractVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version the plugin was built for.
+        plugin_version: String,
+        /// The version this host speaks.
+        host_version: &'static str,
+    },
+    /// The component imports something the host does not provide.
+    #[error("plugin {} cannot be linked: {message}", path.display())]
+    Link {
+        /// The file.
+        path: PathBuf,
+        /// wasmtime's error, naming the import.
+        message: String,
+    },
+    /// Its `declare` export did not return.
+    #[error("plugin {} failed while declaring itself: {fault}", path.display())]
+    Declare {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        fault: Fault,
+    },
+    /// Its configuration is incomplete.
+    #[error("plugin {} is not configured: {message}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// Which key, and how to set it.
+        message: String,
+    },
+    /// Its manifest asks for more than the host allows.
+    #[error("plugin {} asks for too much: {message}", path.display())]
+    Limits {
+        /// The file.
+        path: PathBuf,
+        /// Which limit.
+        message: String,
+    },
+}
+
+/// The result of loading a folder: what loaded, and what did not (the rest still loads).
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// The plugins that loaded, sorted by name.
+    pub plugins: Vec<Arc<Plugin>>,
+    /// One error per file that did not.
+    pub errors: Vec<LoadError>,
+}
+
+impl Runtime {
+    /// Loads every `*.wasm` in `dir`. A broken plugin or manifest is reported and skipped.
+    pub async fn load_dir(&self, dir: &Path) -> LoadReport {
+        let mut report = LoadReport::default();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(source) => {
+                report.errors.push(LoadError::ReadDir {
+                    dir: dir.to_owned(),
+                    source,
+                });
+                return report;
+            }
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+            .collect();
+        files.sort();
+        for path in files {
+            match self.load_file(&path).await {
+                Ok((plugin, _)) => report.plugins.push(Arc::new(plugin)),
+                Err(err) => report.errors.push(err),
+            }
+        }
+        report
+    }
+
+    /// Loads one plugin, and its manifest `NAME.toml` when there is one.
+    pub async fn load_file(&self, path: &Path) -> Result<(Plugin, CacheStatus), LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let manifest_path = path.with_extension("toml");
+        let manifest = if manifest_path.exists() {
+            Manifest::from_file(&manifest_path)?
+        } else {
+            Manifest::default()
+        };
+        let hash = content_hash(&bytes);
+        let (component, status) = self.compile(path, bytes, &hash).await?;
+
+        match contract_of(&self.engine, &component) {
+            Contract::Compatible => {}
+            Contract::Incompatible { plugin_version } => {
+                return Err(LoadError::ContractVersion {
+                    path: path.to_owned(),
+                    plugin_version,
+                    host_version: CONTRACT_VERSION,
+                });
+            }
+            Contract::Missing { exports } => {
+                return Err(LoadError::NotAPlugin {
+                    path: path.to_owned(),
+                    exports,
+                });
+            }
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(PluginPre::new)
+            .map_err(|err| LoadError::Link {
+                path: path.to_owned(),
+                message: format!("{err:?}"),
+            })?;
+
+        let limits = self.limits(path, &manifest)?;
+        let mut plugin = Plugin {
+            name: plugin_name(path),
+            path: path.to_owned(),
+            hash,
+            declaration: Declaration {
+                event_types: Vec::new(),
+                description: String::new(),
+                config: Vec::new(),
+            },
+            subscriptions: Subscriptions::Only(Vec::new()),
+            limits,
+            config: Arc::default(),
+            outbound: OutboundPolicy {
+                allowed: manifest.allowed_outbound_hosts.clone().into(),
+                timeout: limits.http_timeout.min(limits.timeout),
+                max_response_bytes: limits.max_response_bytes,
+            },
+            pre,
+            max_output_bytes: self.config.defaults.max_output_bytes,
+            epoch_tick: self.config.epoch_tick,
+            _clock: Arc::clone(&self.clock),
+        };
+        plugin.declaration = declare(&plugin).await?;
+        plugin.config = Arc::new(resolve_config(path, &plugin.declaration, &manifest)?);
+        let names = manifest
+            .events
+            .clone()
+            .unwrap_or_else(|| plugin.declaration.event_types.clone());
+        plugin.subscriptions = Subscriptions::from_names(&names);
+        warn_about(&plugin, &manifest);
+        Ok((plugin, status))
+    }
+
+    async fn compile(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+        hash: &str,
+    ) -> Result<(Component, CacheStatus), LoadError> {
+        if let Some(component) = self.cache.as_ref().and_then(|c| c.load(&self.engine, hash)) {
+            return Ok((component, CacheStatus::Cached));
+        }
+        let engine = self.engine.clone();
+        // Compiling takes milliseconds to seconds of CPU: keep it off the async workers.
+        let compiled = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
+            .await
+            .expect("the compile task does not panic");
+        let component = compiled.map_err(|err| LoadError::Compile {
+            path: path.to_owned(),
+            message: format!("{err:?}"),
+        })?;
+        if let Some(cache) = &self.cache {
+            cache.store(&component, hash);
+        }
+        Ok((component, CacheStatus::Compiled))
+    }
+
+    fn limits(&self, path: &Path, manifest: &Manifest) -> Result<Limits, LoadError> {
+        let defaults = &self.config.defaults;
+        let set = &manifest.limits;
+        let memory_bytes = set
+            .memory_mib
+            .map_or(defaults.memory_bytes, |mib| mib * 1024 * 1024);
+        let ceiling = self.config.max_memory_mib * 1024 * 1024;
+        if memory_bytes > ceiling {
+            return Err(LoadError::Limits {
+                path: path.to_owned(),
+                message: format!(
+                    "limits.memory_mib = {} is over the host's ceiling of {} MiB",
+                    memory_bytes / (1024 * 1024),
+                    self.config.max_memory_mib
+                ),
+            });
+        }
+        Ok(Limits {
+            timeout: set
+                .timeout_ms
+                .map_or(defaults.timeout, Duration::from_millis),
+            memory_bytes,
+            http_timeout: set
+                .http_timeout_ms
+                .map_or(defaults.http_timeout, Duration::from_millis),
+            max_response_bytes: set
+                .max_response_bytes
+                .unwrap_or(defaults.max_response_bytes),
+            max_concurrency: set.max_concurrency.unwrap_or(defaults.max_concurrency),
+        })
+    }
+}
+
+/// `NAME` of `NAME.wasm`.
+fn plugin_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Calls the plugin's `declare` export in a fresh instance, under its limits.
+async fn declare(plugin: &Plugin) -> Result<Declaration, LoadError> {
+    let mut store = plugin.new_store();
+    let result = plugin
+        .with_deadline(async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            instance
+                .smartreach_plugin_handler()
+                .call_declare(&mut store)
+                .await
+        })
+        .await;
+    match result {
+        Ok(declared) => Ok(Declaration::from_wit(declared)),
+        Err(err) => Err(LoadError::Declare {
+            path: plugin.path.clone(),
+            fault: plugin.classify(&store, err),
+        }),
+    }
+}
+
+impl Declaration {
+    fn from_wit(declared: types::Declaration) -> Self {
+        Self {
+            event_types: declared.event_types,
+            description: declared.description,
+            config: declared
+                .config
+                .into_iter()
+                .map(|key| ConfigKey {
+                    name: key.name,
+                    description: key.description,
+                    default: key.default,
+                    required: key.required,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Declared defaults, overridden by the manifest; every required key must end up with a value.
+fn resolve_config(
+    path: &Path,
+    declaration: &Declaration,
+    manifest: &Manifest,
+) -> Result<BTreeMap<String, String>, LoadError> {
+    let mut values = BTreeMap::new();
+    for key in &declaration.config {
+        if let Some(default) = &key.default {
+            values.insert(key.name.clone(), default.clone());
+        }
+    }
+    for (key, value) in &manifest.config {
+        let value = value
+            .resolve(key, |var| std::env::var(var).ok())
+            .map_err(|err| LoadError::Config {
+                path: path.to_owned(),
+                message: err.to_string(),
+            })?;
+        values.insert(key.clone(), value);
+    }
+    for key in declaration.config.iter().filter(|key| key.required) {
+        if !values.contains_key(&key.name) {
+            return Err(LoadError::Config {
+                path: path.to_owned(),
+                message: format!(
+                    "required config key `{}` ({}) has no value; set it under [config] in {}",
+                    key.name,
+                    key.description,
+                    path.with_extension("toml").display()
+                ),
+            });
+        }
+    }
+    Ok(values)
+}
+
+/// Mistakes that do not stop a plugin from loading, but that its author wants to hear about.
+fn warn_about(plugin: &Plugin, manifest: &Manifest) {
+    if let Subscriptions::Only(names) = &plugin.subscriptions {
+        if names.is_empty() {
+            tracing::warn!(plugin = %plugin.name, "plugin subscribes to no event type; it will never run");
+        }
+        for name in names {
+            if let Ok(EventType::Other(other)) = name.parse::<EventType>() {
+                tracing::warn!(plugin = %plugin.name, event_type = %other,
+                    "plugin subscribes to an event type SmartReach does not document; check the spelling");
+            }
+        }
+    }
+    for key in manifest.config.keys() {
+        if !plugin
+            .declaration
+            .config
+            .iter()
+            .any(|declared| &declared.name == key)
+        {
+            tracing::warn!(plugin = %plugin.name, key = %key, "manifest sets a config key the plugin does not declare");
+        }
+    }
+}

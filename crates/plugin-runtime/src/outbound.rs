@@ -1,0 +1,231 @@
+//! Outbound HTTP of a plugin: only to the hosts its manifest allows, refused before any connection
+//! for the rest, with a request timeout and a response-size cap. Every attempt is recorded.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde::Serialize;
+use smartreach_plugin_manifest::AllowedHost;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// What the host did with one outbound request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundDecision {
+    /// Sent: the host is allowed.
+    Sent,
+    /// Refused before any connection: the host is not in `allowed_outbound_hosts`.
+    Denied,
+}
+
+/// One outbound request a plugin made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboundRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Whether it was sent.
+    pub decision: OutboundDecision,
+}
+
+/// The outbound policy of one plugin, shared by its instances.
+#[derive(Debug, Clone)]
+pub(crate) struct OutboundPolicy {
+    pub(crate) allowed: Arc<[AllowedHost]>,
+    pub(crate) timeout: Duration,
+    pub(crate) max_response_bytes: u64,
+}
+
+/// The `wasi:http` hooks of one instance.
+pub(crate) struct OutboundHooks {
+    policy: OutboundPolicy,
+    requests: Arc<Mutex<Vec<OutboundRequest>>>,
+}
+
+impl OutboundHooks {
+    pub(crate) fn new(policy: OutboundPolicy) -> Self {
+        Self {
+            policy,
+            requests: Arc::default(),
+        }
+    }
+
+    pub(crate) fn take_requests(&self) -> Vec<OutboundRequest> {
+        std::mem::take(&mut self.requests.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn allows(&self, uri: &http::Uri) -> bool {
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let Some(host) = uri.host() else { return false };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "http" { 80 } else { 443 });
+        self.policy
+            .allowed
+            .iter()
+            .any(|allowed| allowed.matches(scheme, host, port))
+    }
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> SendFuture {
+        drop(fut);
+        let allowed = self.allows(request.uri());
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(OutboundRequest {
+                method: request.method().to_string(),
+                url: request.uri().to_string(),
+                decision: if allowed {
+                    OutboundDecision::Sent
+                } else {
+                    OutboundDecision::Denied
+                },
+            });
+        if !allowed {
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        let options = capped_options(options, self.policy.timeout);
+        let max = self.policy.max_response_bytes;
+        let whole = self.policy.timeout;
+        Box::new(async move {
+            let sent = tokio::time::timeout(
+                whole,
+                wasmtime_wasi_http::default_send_request(request, Some(options)),
+            )
+            .await
+            .map_err(|_| HttpError::HttpResponseTimeout)?;
+            let (response, io) = sent?;
+            if let Some(length) = content_length(&response)
+                && length > max
+            {
+                return Err(HttpError::HttpResponseBodySize(Some(length)));
+            }
+            let response = response.map(|body| {
+                CappedBody {
+                    inner: body,
+                    remaining: max,
+                }
+                .boxed_unsync()
+            });
+            Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
+        })
+    }
+}
+
+/// The guest's options, never beyond the plugin's request timeout.
+fn capped_options(options: Option<RequestOptions>, timeout: Duration) -> RequestOptions {
+    let options = options.unwrap_or_default();
+    let cap = |value: Option<Duration>| Some(value.map_or(timeout, |v| v.min(timeout)));
+    RequestOptions {
+        connect_timeout: cap(options.connect_timeout),
+        first_byte_timeout: cap(options.first_byte_timeout),
+        between_bytes_timeout: cap(options.between_bytes_timeout),
+    }
+}
+
+fn content_length<B>(response: &http::Response<B>) -> Option<u64> {
+    response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// A response body that fails once more than `remaining` bytes have come through.
+struct CappedBody<B> {
+    inner: B,
+    remaining: u64,
+}
+
+impl<B> http_body::Body for CappedBody<B>
+where
+    B: http_body::Body<Data = Bytes, Error = HttpError> + Unpin,
+{
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            let len = data.len() as u64;
+            if len > self.remaining {
+                return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(None))));
+            }
+            self.remaining -= len;
+        }
+        polled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hooks(allowed: &[&str]) -> OutboundHooks {
+        OutboundHooks::new(OutboundPolicy {
+            allowed: allowed
+                .iter()
+                .map(|h| AllowedHost::parse(h).unwrap())
+                .collect(),
+            timeout: Duration::from_secs(1),
+            max_response_bytes: 10,
+        })
+    }
+
+    #[test]
+    fn only_listed_hosts_are_allowed() {
+        let hooks = hooks(&["hooks.slack.com", "127.0.0.1:9000"]);
+        assert!(hooks.allows(&"https://hooks.slack.com/services/x".parse().unwrap()));
+        assert!(hooks.allows(&"http://127.0.0.1:9000/a".parse().unwrap()));
+        assert!(!hooks.allows(&"http://127.0.0.1:9001/a".parse().unwrap()));
+        assert!(!hooks.allows(&"https://example.com/".parse().unwrap()));
+        assert!(!OutboundHooks::new(hooks.policy.clone()).allows(&"/relative".parse().unwrap()));
+    }
+
+    #[test]
+    fn guest_timeouts_never_exceed_the_plugin_timeout() {
+        let options = capped_options(
+            Some(RequestOptions {
+                connect_timeout: Some(Duration::from_secs(60)),
+                first_byte_timeout: Some(Duration::from_millis(200)),
+                between_bytes_timeout: None,
+            }),
+            Duration::from_secs(1),
+        );
+        assert_eq!(options.connect_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(options.first_byte_timeout, Some(Duration::from_millis(200)));
+        assert_eq!(options.between_bytes_timeout, Some(Duration::from_secs(1)));
+    }
+}

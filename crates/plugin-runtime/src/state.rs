@@ -1,0 +1,100 @@
+//! The data of one instance's store: its WASI context (which grants nothing), its HTTP hooks, its
+//! memory limiter, and what it logged.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::smartreach::plugin::{host, types};
+use crate::limiter::MemoryLimiter;
+use crate::logs::{HostLog, LogLevel, LogLine, LogSource};
+use crate::outbound::{OutboundHooks, OutboundPolicy, OutboundRequest};
+use crate::output::CapturedOutput;
+
+/// Store data of one instance.
+pub(crate) struct InstanceState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: OutboundHooks,
+    pub(crate) limiter: MemoryLimiter,
+    log: HostLog,
+    stdout: CapturedOutput,
+    stderr: CapturedOutput,
+    config: Arc<BTreeMap<String, String>>,
+}
+
+impl InstanceState {
+    pub(crate) fn new(
+        config: Arc<BTreeMap<String, String>>,
+        outbound: OutboundPolicy,
+        memory_bytes: u64,
+        max_output_bytes: usize,
+    ) -> Self {
+        let stdout = CapturedOutput::new(max_output_bytes);
+        let stderr = CapturedOutput::new(max_output_bytes);
+        // No preopened directories, no environment, no arguments, closed stdin; sockets and name
+        // lookup refused. Outbound HTTP goes through wasi:http and `OutboundHooks` only.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        Self {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: OutboundHooks::new(outbound),
+            limiter: MemoryLimiter::new(memory_bytes),
+            log: HostLog::new(max_output_bytes),
+            stdout,
+            stderr,
+            config,
+        }
+    }
+
+    /// Everything the instance logged: host log lines first, then stdout, then stderr.
+    pub(crate) fn take_output(&mut self) -> (Vec<LogLine>, Vec<OutboundRequest>) {
+        let mut lines = std::mem::take(&mut self.log).into_lines();
+        lines.extend(self.stdout.to_lines(LogLevel::Info, LogSource::Stdout));
+        lines.extend(self.stderr.to_lines(LogLevel::Warn, LogSource::Stderr));
+        (lines, self.hooks.take_requests())
+    }
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InstanceState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl types::Host for InstanceState {}
+
+impl host::Host for InstanceState {
+    fn log(&mut self, level: types::Level, message: String) {
+        self.log.push(LogLevel::from_wit(level), message);
+    }
+
+    fn config(&mut self, name: String) -> Option<String> {
+        self.config.get(&name).cloned()
+    }
+}

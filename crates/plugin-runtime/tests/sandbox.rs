@@ -1,0 +1,367 @@
+//! The sandbox, each part tested with the hostile plugin (`plugins/testing/hostile`), whose
+//! behaviour its manifest's `mode` selects.
+
+mod support;
+
+use std::time::Duration;
+
+use smartreach_plugin_runtime::{Fault, Invocation, LogSource, Outcome, Plugin};
+use support::capture::CaptureServer;
+
+/// A manifest for the hostile plugin.
+#[derive(Default)]
+struct Hostile {
+    hosts: Vec<String>,
+    config: Vec<(String, String)>,
+    limits: Vec<String>,
+}
+
+impl Hostile {
+    fn allow(mut self, host: String) -> Self {
+        self.hosts.push(host);
+        self
+    }
+
+    fn config(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.config.push((key.to_owned(), value.into()));
+        self
+    }
+
+    fn limit(mut self, line: &str) -> Self {
+        self.limits.push(line.to_owned());
+        self
+    }
+
+    /// Loads the hostile plugin in `mode` with this manifest.
+    async fn load(self, mode: &str) -> (support::PluginDir, Plugin) {
+        let mut manifest = format!(
+            "allowed_outbound_hosts = {:?}\n[config]\nmode = {mode:?}\n",
+            self.hosts
+        );
+        for (key, value) in &self.config {
+            manifest.push_str(&format!("{key} = {value:?}\n"));
+        }
+        manifest.push_str("[limits]\n");
+        for line in &self.limits {
+            manifest.push_str(line);
+            manifest.push('\n');
+        }
+        let dir = support::PluginDir::new();
+        let wasm = dir.add(&format!("hostile-{mode}"), "hostile", Some(&manifest));
+        let (plugin, _) = support::runtime().load_file(&wasm).await.unwrap();
+        (dir, plugin)
+    }
+}
+
+async fn hostile(mode: &str) -> (support::PluginDir, Plugin) {
+    Hostile::default().load(mode).await
+}
+
+async fn run(plugin: &Plugin) -> Invocation {
+    plugin.invoke(&support::any_event()).await
+}
+
+fn skipped_reason(invocation: &Invocation) -> &str {
+    match &invocation.outcome {
+        Outcome::Skipped { reason } => reason,
+        other => panic!(
+            "expected a skipped report, got {other:?} (logs: {:?})",
+            invocation.logs
+        ),
+    }
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped_at_the_deadline_and_the_next_event_runs() {
+    let (_dir, looping) = Hostile::default()
+        .limit("timeout_ms = 200")
+        .load("loop")
+        .await;
+    let first = run(&looping).await;
+    assert_eq!(
+        first.outcome,
+        Outcome::Fault(Fault::Timeout {
+            limit: Duration::from_millis(200)
+        })
+    );
+    assert!(
+        first.duration < Duration::from_secs(2),
+        "took {:?}",
+        first.duration
+    );
+
+    // The same plugin is stopped again, and a healthy plugin next to it runs normally.
+    let again = run(&looping).await;
+    assert!(matches!(
+        again.outcome,
+        Outcome::Fault(Fault::Timeout { .. })
+    ));
+    let (_dir, healthy) = hostile("done").await;
+    assert_eq!(run(&healthy).await.outcome, Outcome::Done);
+}
+
+#[tokio::test]
+async fn the_default_deadline_is_one_second() {
+    let (_dir, looping) = hostile("loop").await;
+    assert_eq!(looping.limits().timeout, Duration::from_secs(1));
+    let invocation = run(&looping).await;
+    assert_eq!(
+        invocation.outcome,
+        Outcome::Fault(Fault::Timeout {
+            limit: Duration::from_secs(1)
+        })
+    );
+}
+
+#[tokio::test]
+async fn unbounded_allocation_traps_at_the_memory_cap() {
+    let (_dir, hog) = Hostile::default()
+        .limit("memory_mib = 16")
+        .limit("timeout_ms = 5000")
+        .load("hog")
+        .await;
+    let invocation = run(&hog).await;
+    assert_eq!(
+        invocation.outcome,
+        Outcome::Fault(Fault::MemoryExhausted {
+            limit_bytes: 16 * 1024 * 1024
+        })
+    );
+    // The next instance starts from a clean memory.
+    let (_dir, healthy) = hostile("done").await;
+    assert_eq!(run(&healthy).await.outcome, Outcome::Done);
+}
+
+#[tokio::test]
+async fn the_default_memory_cap_is_64_mib() {
+    let (_dir, hog) = Hostile::default()
+        .limit("timeout_ms = 10000")
+        .load("hog")
+        .await;
+    assert_eq!(hog.limits().memory_bytes, 64 * 1024 * 1024);
+    let invocation = run(&hog).await;
+    assert_eq!(
+        invocation.outcome,
+        Outcome::Fault(Fault::MemoryExhausted {
+            limit_bytes: 64 * 1024 * 1024
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_filesystem_is_not_there() {
+    let (_dir, reader) = hostile("read-file").await;
+    let invocation = run(&reader).await;
+    let report = skipped_reason(&invocation);
+    assert!(report.starts_with("read-file: error"), "{report}");
+    assert!(!report.contains("root:"), "{report}");
+
+    let (_dir, lister) = hostile("list-dir").await;
+    let invocation = run(&lister).await;
+    assert!(skipped_reason(&invocation).starts_with("list-dir: error"));
+}
+
+#[tokio::test]
+async fn the_environment_is_empty() {
+    // The host has a HOME; the plugin must not see it.
+    assert!(std::env::var("HOME").is_ok() || std::env::var("PATH").is_ok());
+    let (_dir, env) = hostile("env").await;
+    let invocation = run(&env).await;
+    let report = skipped_reason(&invocation);
+    assert!(report.starts_with("env: 0 vars"), "{report}");
+    assert!(report.contains("HOME=unset"), "{report}");
+}
+
+#[tokio::test]
+async fn sockets_are_refused() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_dir, socket) = Hostile::default()
+        .config("port", port.to_string())
+        .load("socket")
+        .await;
+    let invocation = run(&socket).await;
+    let report = skipped_reason(&invocation);
+    assert!(report.starts_with("socket: error"), "{report}");
+    // Nothing reached the listener.
+    let accepted = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
+    assert!(accepted.is_err(), "the plugin opened a connection");
+}
+
+#[tokio::test]
+async fn a_panic_is_a_fault_of_that_invocation_only() {
+    let (_dir, panicking) = hostile("panic").await;
+    let invocation = run(&panicking).await;
+    assert!(
+        matches!(&invocation.outcome, Outcome::Fault(Fault::Trap { .. })),
+        "{:?}",
+        invocation.outcome
+    );
+    let stderr: Vec<&str> = invocation
+        .logs
+        .iter()
+        .filter(|line| line.source == LogSource::Stderr)
+        .map(|line| line.message.as_str())
+        .collect();
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line.contains("hostile plugin panicked on purpose")),
+        "{stderr:?}"
+    );
+
+    let (_dir, healthy) = hostile("done").await;
+    assert_eq!(run(&healthy).await.outcome, Outcome::Done);
+    assert!(matches!(
+        run(&panicking).await.outcome,
+        Outcome::Fault(Fault::Trap { .. })
+    ));
+}
+
+#[tokio::test]
+async fn stdout_and_stderr_become_capped_log_lines() {
+    let (_dir, chatter) = hostile("chatter").await;
+    let invocation = run(&chatter).await;
+    assert_eq!(invocation.outcome, Outcome::Done);
+    let stdout: Vec<_> = invocation
+        .logs
+        .iter()
+        .filter(|l| l.source == LogSource::Stdout)
+        .collect();
+    let stderr: Vec<_> = invocation
+        .logs
+        .iter()
+        .filter(|l| l.source == LogSource::Stderr)
+        .collect();
+    assert_eq!(stdout[0].message, "stdout line 0");
+    assert_eq!(stderr[0].message, "stderr line 0");
+    // 20,000 lines each were written; the cap keeps a prefix and says how much it dropped.
+    assert!(stdout.len() < 20_000 && stderr.len() < 20_000);
+    assert!(
+        stdout
+            .last()
+            .unwrap()
+            .message
+            .ends_with("more bytes dropped: over the output cap]")
+    );
+    assert!(
+        stderr
+            .last()
+            .unwrap()
+            .message
+            .ends_with("more bytes dropped: over the output cap]")
+    );
+}
+
+#[tokio::test]
+async fn every_event_gets_a_fresh_instance() {
+    let (_dir, counter) = hostile("counter").await;
+    for _ in 0..3 {
+        assert_eq!(skipped_reason(&run(&counter).await), "counter: 1");
+    }
+}
+
+#[tokio::test]
+async fn host_log_lines_keep_their_level() {
+    let (_dir, logger) = hostile("log").await;
+    let invocation = run(&logger).await;
+    let levels: Vec<String> = invocation
+        .logs
+        .iter()
+        .filter(|l| l.source == LogSource::Host)
+        .map(|l| format!("{:?}", l.level))
+        .collect();
+    assert_eq!(levels, ["Trace", "Debug", "Info", "Warn", "Error"]);
+}
+
+#[tokio::test]
+async fn outcomes_cross_the_boundary_unchanged() {
+    let (_dir, retry) = hostile("retry").await;
+    assert_eq!(
+        run(&retry).await.outcome,
+        Outcome::Retry {
+            reason: "try again".into(),
+            delay: Some(Duration::from_millis(1500))
+        }
+    );
+    let (_dir, fail) = hostile("fail").await;
+    assert_eq!(
+        run(&fail).await.outcome,
+        Outcome::Failed {
+            reason: "permanent".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn outbound_http_reaches_only_allowed_hosts() {
+    let server = CaptureServer::start().await;
+    let url = format!("{}/ping", server.url());
+
+    let (_dir, fetcher) = Hostile::default()
+        .allow(server.host())
+        .config("url", &url)
+        .load("fetch")
+        .await;
+    let invocation = run(&fetcher).await;
+    assert_eq!(skipped_reason(&invocation), "fetch: status 200, 2 bytes");
+    assert_eq!(server.requests().len(), 1);
+
+    let (_dir, denied) = Hostile::default().config("url", &url).load("fetch").await;
+    let invocation = run(&denied).await;
+    assert_eq!(skipped_reason(&invocation), "fetch: denied");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a denied request reached the server"
+    );
+    assert_eq!(invocation.requests.len(), 1);
+    assert_eq!(format!("{:?}", invocation.requests[0].decision), "Denied");
+
+    // Another port of the same address is another host.
+    let other_port = format!("127.0.0.1:{}", server.addr.port() + 1);
+    let (_dir, wrong_port) = Hostile::default()
+        .allow(other_port)
+        .config("url", &url)
+        .load("fetch")
+        .await;
+    assert_eq!(skipped_reason(&run(&wrong_port).await), "fetch: denied");
+}
+
+#[tokio::test]
+async fn a_response_over_the_size_cap_is_refused() {
+    let server =
+        CaptureServer::start_with(http::StatusCode::OK, vec![b'x'; 64 * 1024], Duration::ZERO)
+            .await;
+    let (_dir, fetcher) = Hostile::default()
+        .allow(server.host())
+        .config("url", format!("{}/big", server.url()))
+        .limit("max_response_bytes = 1024")
+        .load("fetch")
+        .await;
+    assert_eq!(skipped_reason(&run(&fetcher).await), "fetch: too-large");
+}
+
+#[tokio::test]
+async fn a_slow_server_hits_the_request_timeout() {
+    let server = CaptureServer::start_with(
+        http::StatusCode::OK,
+        b"late".to_vec(),
+        Duration::from_secs(5),
+    )
+    .await;
+    let (_dir, fetcher) = Hostile::default()
+        .allow(server.host())
+        .config("url", format!("{}/slow", server.url()))
+        .limit("http_timeout_ms = 200")
+        .limit("timeout_ms = 3000")
+        .load("fetch")
+        .await;
+    let invocation = run(&fetcher).await;
+    assert_eq!(skipped_reason(&invocation), "fetch: timeout");
+    assert!(
+        invocation.duration < Duration::from_secs(2),
+        "took {:?}",
+        invocation.duration
+    );
+}

@@ -1,0 +1,130 @@
+//! Shared by the runtime's tests: the plugins built from `plugins/`, a runtime, fixtures, and a
+//! local HTTP server that records what plugins send.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+pub mod capture;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use smartreach_plugin_runtime::{PluginEvent, Runtime, RuntimeConfig};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Builds the plugins workspace for wasm32-wasip2 (once per test binary; cargo makes it a no-op
+/// when nothing changed) and returns its release folder.
+pub fn built_plugins() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(root.join("plugins/Cargo.toml"))
+            .status()
+            .expect("running cargo to build the plugins");
+        assert!(
+            status.success(),
+            "building plugins/ for wasm32-wasip2 failed"
+        );
+        root.join("plugins/target/wasm32-wasip2/release")
+    })
+}
+
+/// The built `.wasm` of the plugin crate `crate_name` (e.g. `event_log`).
+pub fn plugin_wasm(crate_name: &str) -> PathBuf {
+    let path = built_plugins().join(format!("{crate_name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// A plugin folder for one test.
+pub struct PluginDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl PluginDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Copies the plugin crate `crate_name` in as `name.wasm`, with `manifest` as `name.toml`
+    /// when given. Returns the `.wasm` path.
+    pub fn add(&self, name: &str, crate_name: &str, manifest: Option<&str>) -> PathBuf {
+        let wasm = self.dir.path().join(format!("{name}.wasm"));
+        std::fs::copy(plugin_wasm(crate_name), &wasm).unwrap();
+        if let Some(manifest) = manifest {
+            std::fs::write(self.dir.path().join(format!("{name}.toml")), manifest).unwrap();
+        }
+        wasm
+    }
+
+    /// Writes an arbitrary file into the folder.
+    pub fn write(&self, file: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(file);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A runtime sized for tests, sharing one compile cache per test run.
+pub fn runtime() -> Runtime {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache");
+    Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache),
+        max_instances: 8,
+        epoch_tick: Duration::from_millis(5),
+        ..RuntimeConfig::default()
+    })
+    .unwrap()
+}
+
+/// The events of a fixture file under `tests/fixtures/`, e.g. `events/prospect.created.json`.
+pub fn fixture_events(relative: &str) -> Vec<PluginEvent> {
+    let path = workspace_root().join("tests/fixtures").join(relative);
+    let payload = smartreach_models::parse(&std::fs::read(&path).unwrap()).unwrap();
+    let stem = Path::new(relative)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    PluginEvent::from_payload(&format!("wh-{stem}"), &payload)
+}
+
+/// Every documented event fixture, by event type name.
+pub fn documented_fixtures() -> Vec<(String, Vec<PluginEvent>)> {
+    smartreach_models::DocumentedEventType::ALL
+        .iter()
+        .map(|ty| {
+            (
+                ty.as_str().to_owned(),
+                fixture_events(&format!("events/{}.json", ty.as_str())),
+            )
+        })
+        .collect()
+}
+
+/// A minimal event for hostile-plugin tests.
+pub fn any_event() -> PluginEvent {
+    fixture_events("events/prospect.created.json").remove(0)
+}

@@ -1,0 +1,226 @@
+//! hostile: a test-only plugin that misbehaves on purpose, for the host's sandbox tests.
+//!
+//! Config `mode` picks the behaviour; most modes report what they observed as
+//! `Outcome::Skipped(report)`, so a test reads the sandbox's answer from the outcome:
+//!
+//! | mode | does | outcome |
+//! |---|---|---|
+//! | `loop` | spins forever | never returns |
+//! | `hog` | allocates and touches 1 MiB chunks forever, keeping them | never returns |
+//! | `read-file` | reads `/etc/passwd` | `read-file: error: ERR` / `read-file: ok: FIRST LINE` |
+//! | `list-dir` | lists `/` | `list-dir: error: ERR` / `list-dir: ok: N entries` |
+//! | `env` | counts environment variables | `env: N vars, HOME=VALUE` (`HOME=unset`) |
+//! | `socket` | TCP-connects to 127.0.0.1:`port` | `socket: error: ERR` / `socket: connected` |
+//! | `panic` | panics | a trap |
+//! | `chatter` | 20 000 lines each to stdout and stderr | `Done` |
+//! | `counter` | bumps a static counter | `counter: N` |
+//! | `fetch` | GETs config `url` | `fetch: status CODE, LEN bytes` / `fetch: denied` / `fetch: timeout` / `fetch: too-large` / `fetch: error: ERR` |
+//! | `config` | reads config `secret` | `config: VALUE` / `config: unset` |
+//! | `log` | one host log line per level | `Done` |
+//! | `retry` | | `Retry { reason: "try again", delay_ms: Some(1500) }` |
+//! | `fail` | | `Failed("permanent")` |
+//! | `done` | | `Done` |
+//! | other or unset | | `Failed("unknown mode ...")` |
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use smartreach_plugin_sdk::{
+    ConfigKey, Declaration, Event, Outcome, Plugin, config, config_parse, export_plugin, http, log,
+};
+
+/// The modes, for the error message of an unknown one.
+const MODES: &str = "loop, hog, read-file, list-dir, env, socket, panic, chatter, counter, fetch, \
+                     config, log, retry, fail, done";
+
+/// The plugin.
+struct Hostile;
+
+impl Plugin for Hostile {
+    fn declare() -> Declaration {
+        Declaration::new([Declaration::ALL_EVENTS])
+            .description("Test-only: misbehaves on purpose, as config `mode` says")
+            .config(ConfigKey::optional("mode", MODES, None))
+            .config(ConfigKey::optional(
+                "port",
+                "TCP port for mode `socket`",
+                None,
+            ))
+            .config(ConfigKey::optional("url", "URL for mode `fetch`", None))
+            .config(ConfigKey::optional(
+                "secret",
+                "Value reported by mode `config`",
+                None,
+            ))
+    }
+
+    fn handle(_event: Event) -> Outcome {
+        let Some(mode) = config("mode") else {
+            return Outcome::failed(format!(
+                "unknown mode: config `mode` is not set; expected one of {MODES}"
+            ));
+        };
+        match mode.as_str() {
+            "loop" => spin(),
+            "hog" => hog(),
+            "read-file" => Outcome::Skipped(read_file()),
+            "list-dir" => Outcome::Skipped(list_dir()),
+            "env" => Outcome::Skipped(env()),
+            "socket" => socket(),
+            "panic" => panic!("hostile plugin panicked on purpose"),
+            "chatter" => chatter(),
+            "counter" => Outcome::Skipped(counter()),
+            "fetch" => fetch(),
+            "config" => Outcome::Skipped(format!(
+                "config: {}",
+                config("secret").unwrap_or_else(|| "unset".to_owned())
+            )),
+            "log" => log_each_level(),
+            "retry" => Outcome::retry_after("try again", 1500),
+            "fail" => Outcome::failed("permanent"),
+            "done" => Outcome::Done,
+            other => Outcome::failed(format!("unknown mode `{other}`; expected one of {MODES}")),
+        }
+    }
+}
+
+export_plugin!(Hostile);
+
+/// Never returns; `black_box` keeps the optimiser from removing the loop.
+fn spin() -> ! {
+    let mut turns: u64 = 0;
+    loop {
+        turns = black_box(turns.wrapping_add(1));
+    }
+}
+
+/// Allocates 1 MiB chunks forever, writing to every page so the memory is really used.
+fn hog() -> ! {
+    const CHUNK: usize = 1 << 20;
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        for page in chunk.chunks_mut(4096) {
+            page[0] = 1;
+        }
+        kept.push(black_box(chunk));
+        black_box(&kept);
+    }
+}
+
+fn read_file() -> String {
+    match std::fs::read_to_string("/etc/passwd") {
+        Ok(text) => format!("read-file: ok: {}", text.lines().next().unwrap_or("")),
+        Err(err) => format!("read-file: error: {err}"),
+    }
+}
+
+fn list_dir() -> String {
+    match std::fs::read_dir("/") {
+        Ok(entries) => format!("list-dir: ok: {} entries", entries.count()),
+        Err(err) => format!("list-dir: error: {err}"),
+    }
+}
+
+fn env() -> String {
+    let count = std::env::vars().count();
+    let home = std::env::var("HOME").unwrap_or_else(|_| "unset".to_owned());
+    format!("env: {count} vars, HOME={home}")
+}
+
+fn socket() -> Outcome {
+    let port: u16 = match config_parse("port") {
+        Ok(Some(port)) => port,
+        Ok(None) => return Outcome::failed("mode `socket` needs config `port`"),
+        Err(err) => return Outcome::failed(err.to_string()),
+    };
+    Outcome::Skipped(match std::net::TcpStream::connect(("127.0.0.1", port)) {
+        Ok(_) => "socket: connected".to_owned(),
+        Err(err) => format!("socket: error: {err}"),
+    })
+}
+
+fn chatter() -> Outcome {
+    for n in 0..20_000 {
+        println!("stdout line {n}");
+    }
+    for n in 0..20_000 {
+        eprintln!("stderr line {n}");
+    }
+    Outcome::Done
+}
+
+/// Counts calls in this instance: 1 on every call when each event gets a fresh instance.
+fn counter() -> String {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed) + 1;
+    format!("counter: {n}")
+}
+
+fn fetch() -> Outcome {
+    let Some(url) = config("url") else {
+        return Outcome::failed("mode `fetch` needs config `url`");
+    };
+    Outcome::Skipped(fetch_report(&http::Request::get(url).send()))
+}
+
+fn fetch_report(result: &Result<http::Response, http::Error>) -> String {
+    match result {
+        Ok(response) => format!(
+            "fetch: status {}, {} bytes",
+            response.status,
+            response.body.len()
+        ),
+        Err(http::Error::Denied) => "fetch: denied".to_owned(),
+        Err(http::Error::Timeout(_)) => "fetch: timeout".to_owned(),
+        Err(http::Error::TooLarge { .. }) => "fetch: too-large".to_owned(),
+        Err(err) => format!("fetch: error: {err}"),
+    }
+}
+
+fn log_each_level() -> Outcome {
+    log::trace("hostile log at trace");
+    log::debug("hostile log at debug");
+    log::info("hostile log at info");
+    log::warn("hostile log at warn");
+    log::error("hostile log at error");
+    Outcome::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_counts_calls_in_one_instance() {
+        let first = counter();
+        let second = counter();
+        let n: u32 = first.strip_prefix("counter: ").unwrap().parse().unwrap();
+        assert_eq!(second, format!("counter: {}", n + 1));
+    }
+
+    #[test]
+    fn fetch_reports_each_kind_of_result() {
+        let ok = Ok(http::Response {
+            status: 204,
+            headers: Vec::new(),
+            body: b"abc".to_vec(),
+        });
+        assert_eq!(fetch_report(&ok), "fetch: status 204, 3 bytes");
+        assert_eq!(fetch_report(&Err(http::Error::Denied)), "fetch: denied");
+        assert_eq!(
+            fetch_report(&Err(http::Error::Timeout("t".into()))),
+            "fetch: timeout"
+        );
+        assert_eq!(
+            fetch_report(&Err(http::Error::TooLarge { limit: Some(1) })),
+            "fetch: too-large"
+        );
+        assert_eq!(
+            fetch_report(&Err(http::Error::Transport(
+                "ErrorCode::ConnectionRefused".into()
+            ))),
+            "fetch: error: HTTP transport error: ErrorCode::ConnectionRefused"
+        );
+    }
+}

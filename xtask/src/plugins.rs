@@ -1,0 +1,91 @@
+//! `cargo xtask plugins [--out DIR]`: builds the plugins workspace (`plugins/`) for
+//! `wasm32-wasip2` and installs the example plugins, each with its manifest, in a plugin folder.
+//!
+//! The test-only plugins under `plugins/testing/` are built too (the host's tests load them from
+//! the build output) but never installed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{wasm_target, workspace_root};
+
+/// The example plugins: their folder under `plugins/`, which is also their installed name.
+const EXAMPLES: [&str; 4] = ["crm-sync", "event-log", "slack-replies", "suppression"];
+
+/// The host's default plugin folder, relative to the workspace root.
+const DEFAULT_OUT: &str = "data/plugins";
+
+/// Runs the task with its arguments (`[--out DIR]`).
+pub fn run(args: &[&str]) -> Result<()> {
+    let root = workspace_root();
+    let out = match args {
+        [] => root.join(DEFAULT_OUT),
+        ["--out", dir] => PathBuf::from(dir),
+        _ => bail!("usage: cargo xtask plugins [--out DIR]"),
+    };
+    let release = build()?;
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    for name in EXAMPLES {
+        let wasm = release.join(format!("{}.wasm", name.replace('-', "_")));
+        install(&wasm, &out.join(format!("{name}.wasm")))?;
+        let manifest = root.join("plugins").join(name).join("manifest.toml");
+        install(&manifest, &out.join(format!("{name}.toml")))?;
+    }
+    Ok(())
+}
+
+/// Builds every plugin in release for `wasm32-wasip2` and returns the folder holding the
+/// `.wasm` files (`plugins/target/wasm32-wasip2/release`); a crate `foo-bar` builds `foo_bar.wasm`.
+pub fn build() -> Result<PathBuf> {
+    wasm_target::ensure_installed()?;
+    let plugins = workspace_root().join("plugins");
+    // An explicit target dir, so that a CARGO_TARGET_DIR set for the main workspace does not
+    // move the output away from the path returned.
+    let target_dir = plugins.join("target");
+    println!(
+        "$ cargo build --release --locked --target {} --manifest-path plugins/Cargo.toml",
+        wasm_target::TRIPLE
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            wasm_target::TRIPLE,
+        ])
+        .arg("--manifest-path")
+        .arg(plugins.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .status()
+        .context("starting cargo to build the plugins")?;
+    if !status.success() {
+        bail!(
+            "building the plugins failed ({status}); if Cargo.lock is out of date, run \
+             `cargo update --manifest-path plugins/Cargo.toml --workspace`"
+        );
+    }
+    Ok(target_dir.join(wasm_target::TRIPLE).join("release"))
+}
+
+/// Copies `from` to `to` when the bytes differ, and prints `to` with its size.
+fn install(from: &Path, to: &Path) -> Result<()> {
+    let bytes = fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    let unchanged = fs::read(to).is_ok_and(|existing| existing == bytes);
+    if !unchanged {
+        fs::write(to, &bytes).with_context(|| format!("writing {}", to.display()))?;
+    }
+    let shown = to.strip_prefix(workspace_root()).unwrap_or(to);
+    println!(
+        "{:<32} {:>8.1} KiB{}",
+        shown.display(),
+        bytes.len() as f64 / 1024.0,
+        if unchanged { "  (unchanged)" } else { "" }
+    );
+    Ok(())
+}
