@@ -52,15 +52,31 @@ impl AllowedHost {
         if rest.contains(['/', '?', '#', '@']) {
             return Err(fail("it may not hold a path, query or user"));
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) => {
-                let port = port
-                    .parse::<u16>()
-                    .map_err(|_| fail("the port is not a number"))?;
-                (host, Some(port))
+        let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+            // An IPv6 literal: `[::1]` or `[::1]:8080`.
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| fail("an IPv6 address misses its `]`"))?;
+            let port = match after {
+                "" => None,
+                _ => Some(
+                    parse_port(after.strip_prefix(':').unwrap_or("x"))
+                        .ok_or_else(|| fail("the port is not a number"))?,
+                ),
+            };
+            (host, port)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, port)) => {
+                    let port = parse_port(port).ok_or_else(|| fail("the port is not a number"))?;
+                    (host, Some(port))
+                }
+                None => (rest, None),
             }
-            None => (rest, None),
         };
+        if host.contains(':') && !rest.starts_with('[') {
+            return Err(fail("write an IPv6 address in brackets, like `[::1]:8080`"));
+        }
         let host = host.to_ascii_lowercase();
         let host = match host.strip_prefix("*.") {
             Some(domain) => HostPattern::Subdomains(format!(".{domain}")),
@@ -79,7 +95,7 @@ impl AllowedHost {
         Ok(Self { scheme, host, port })
     }
 
-    /// Whether a request to `scheme://host:port` is allowed by this entry.
+    /// Whether a request to `scheme://host:port` is allowed by this entry (`host` without brackets).
     pub fn matches(&self, scheme: &str, host: &str, port: u16) -> bool {
         let scheme_ok = self
             .scheme
@@ -103,12 +119,17 @@ impl AllowedHost {
     }
 }
 
+fn parse_port(text: &str) -> Option<u16> {
+    text.parse().ok()
+}
+
 impl fmt::Display for AllowedHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(scheme) = &self.scheme {
             write!(f, "{scheme}://")?;
         }
         match &self.host {
+            HostPattern::Exact(host) if host.contains(':') => write!(f, "[{host}]")?,
             HostPattern::Exact(host) => f.write_str(host)?,
             HostPattern::Subdomains(suffix) => write!(f, "*{suffix}")?,
         }
@@ -142,8 +163,8 @@ impl JsonSchema for AllowedHost {
             "type": "string",
             "description": "`[scheme://]host[:port]`; `*.domain` allows every subdomain. Without a \
                             port only 443 (https) and 80 (http) are allowed.",
-            "pattern": "^((https?)://)?(\\*\\.)?[^/?#@*:\\s]+(:[0-9]{1,5})?$",
-            "examples": ["hooks.slack.com", "127.0.0.1:8080", "*.example.com", "https://api.example.com"]
+            "pattern": "^((https?)://)?((\\*\\.)?[^/?#@*:\\[\\]\\s]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$",
+            "examples": ["hooks.slack.com", "127.0.0.1:8080", "*.example.com", "https://api.example.com", "[::1]:8080"]
         })
     }
 }
@@ -229,11 +250,25 @@ mod tests {
             "x.com:http",
             "a.*.com",
             "u@x.com",
+            "::1",
+            "[::1",
+            "[::1]x",
         ] {
             let err = AllowedHost::parse(entry).unwrap_err();
             assert_eq!(err.entry, entry);
             assert!(err.to_string().contains(&format!("`{entry}`")));
         }
+    }
+
+    #[test]
+    fn ipv6_literals_are_written_in_brackets() {
+        assert!(allowed("[::1]:8080", "http", "::1", 8080));
+        assert!(!allowed("[::1]:8080", "http", "::1", 8081));
+        assert!(allowed("[::1]", "https", "::1", 443));
+        assert_eq!(
+            AllowedHost::parse("[::1]:8080").unwrap().to_string(),
+            "[::1]:8080"
+        );
     }
 
     #[test]

@@ -61,6 +61,8 @@ impl Manifest {
 
 #[cfg(test)]
 mod tests {
+    use std::num::NonZeroU64;
+
     use super::*;
     use crate::{ConfigValue, Limits};
 
@@ -106,8 +108,8 @@ mod tests {
         assert_eq!(
             manifest.limits,
             Limits {
-                timeout_ms: Some(5000),
-                memory_mib: Some(32),
+                timeout_ms: NonZeroU64::new(5000),
+                memory_mib: NonZeroU64::new(32),
                 ..Limits::default()
             }
         );
@@ -137,6 +139,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_limit_is_rejected() {
+        let err = parse("[limits]\nmemory_mib = 0").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("nonzero"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub struct RuntimeConfig {
     pub max_instances: u32,
     /// The largest memory cap a manifest may ask for, in MiB.
     pub max_memory_mib: u64,
+    /// The longest deadline a manifest may ask for.
+    pub max_timeout: Duration,
     /// How often the deadline clock ticks; deadlines are enforced to within one tick.
     pub epoch_tick: Duration,
     /// Limits of plugins whose manifest does not set them.
@@ -55,6 +57,7 @@ impl Default for RuntimeConfig {
             cache_dir: None,
             max_instances: 64,
             max_memory_mib: 512,
+            max_timeout: Duration::from_secs(60),
             epoch_tick: Duration::from_millis(10),
             defaults: PluginDefaults::default(),
         }

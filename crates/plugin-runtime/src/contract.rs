@@ -25,14 +25,17 @@ pub(crate) fn contract_of(engine: &Engine, component: &Component) -> Contract {
         .exports(engine)
         .map(|(name, _)| name.to_owned())
         .collect();
-    match exports
+    let versions: Vec<&str> = exports
         .iter()
-        .find_map(|name| name.strip_prefix(HANDLER_PREFIX))
-    {
-        Some(CONTRACT_VERSION) => Contract::Compatible,
-        Some(other) => Contract::Incompatible {
-            plugin_version: other.to_owned(),
-        },
-        None => Contract::Missing { exports },
+        .filter_map(|name| name.strip_prefix(HANDLER_PREFIX))
+        .collect();
+    if versions.contains(&CONTRACT_VERSION) {
+        Contract::Compatible
+    } else if let Some(other) = versions.first() {
+        Contract::Incompatible {
+            plugin_version: (*other).to_owned(),
+        }
+    } else {
+        Contract::Missing { exports }
     }
 }

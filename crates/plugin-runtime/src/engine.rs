@@ -9,6 +9,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::bindings;
 use crate::cache::CompileCache;
 use crate::config::RuntimeConfig;
+use crate::limiter::MAX_TABLE_ELEMENTS;
 use crate::state::InstanceState;
 
 /// The engine could not be set up.
@@ -52,7 +53,11 @@ impl Runtime {
             .cache_dir
             .clone()
             .map(|dir| CompileCache::new(dir, &engine));
-        let clock = Arc::new(EpochTicker::start(engine.clone(), config.epoch_tick));
+        let clock =
+            EpochTicker::start(engine.clone(), config.epoch_tick).map_err(|err| RuntimeError {
+                message: format!("starting the deadline clock thread: {err}"),
+            })?;
+        let clock = Arc::new(clock);
         Ok(Self {
             engine,
             linker,
@@ -68,16 +73,20 @@ impl Runtime {
     }
 }
 
+/// Core instances one component may create (a Rust plugin creates a handful).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+
 fn engine_config(config: &RuntimeConfig) -> Config {
     let instances = config.max_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(instances)
-        .total_core_instances(instances * 4)
-        .max_core_instances_per_component(16)
+        .total_core_instances(instances * CORE_INSTANCES_PER_COMPONENT)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
         .total_memories(instances * 2)
         .max_memories_per_component(2)
         .total_tables(instances * 4)
         .max_tables_per_component(4)
+        .table_elements(MAX_TABLE_ELEMENTS)
         .total_stacks(instances)
         .max_memory_size(
             usize::try_from(config.max_memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
@@ -97,7 +106,7 @@ pub(crate) struct EpochTicker {
 }
 
 impl EpochTicker {
-    fn start(engine: Engine, tick: std::time::Duration) -> Self {
+    fn start(engine: Engine, tick: std::time::Duration) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         std::thread::Builder::new()
@@ -107,9 +116,8 @@ impl EpochTicker {
                     std::thread::sleep(tick);
                     engine.increment_epoch();
                 }
-            })
-            .expect("spawning the epoch thread");
-        Self { stop }
+            })?;
+        Ok(Self { stop })
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wasmtime::Store;
+use wasmtime::{Store, UpdateDeadline};
 
 use crate::bindings::{self, types};
 use crate::event::PluginEvent;
@@ -11,6 +11,9 @@ use crate::logs::LogLine;
 use crate::outbound::OutboundRequest;
 use crate::plugin::Plugin;
 use crate::state::InstanceState;
+
+/// The longest delay a plugin may ask for before a retry.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What came of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,7 +30,7 @@ pub enum Outcome {
     Retry {
         /// Its reason.
         reason: String,
-        /// The delay it asks for; `None` leaves it to the host's backoff.
+        /// The delay it asks for (at most 24 h); `None` leaves it to the host's backoff.
         delay: Option<Duration>,
     },
     /// The plugin reports a permanent failure.
@@ -55,6 +58,12 @@ pub enum Fault {
         /// The cap.
         limit_bytes: u64,
     },
+    /// No instance slot was free (too many invocations at once across all plugins); nothing of the
+    /// plugin ran, so the event can be retried as it is.
+    #[error(
+        "not run: every instance slot of the runtime was in use (RuntimeConfig::max_instances)"
+    )]
+    Capacity,
     /// It trapped (a Rust panic ends here; its message is in the stderr log lines).
     #[error("trapped: {message}")]
     Trap {
@@ -81,6 +90,12 @@ impl Plugin {
     /// wrong is an [`Outcome`].
     pub async fn invoke(&self, event: &PluginEvent) -> Invocation {
         let started = Instant::now();
+        // limits.max_concurrency: further invocations wait here for a running one to finish.
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let mut store = self.new_store();
         let input = types::Event {
             id: event.id.clone(),
@@ -121,13 +136,17 @@ impl Plugin {
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limiter);
-        let ticks = self
-            .limits
-            .timeout
-            .as_nanos()
-            .div_ceil(self.epoch_tick.as_nanos().max(1));
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
-        store.epoch_deadline_trap();
+        // Every epoch tick, wasm code yields to the async executor (so a loop never holds a worker
+        // thread) until the deadline passes; then it traps.
+        let deadline = Instant::now() + self.limits.timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
         store
     }
 
@@ -145,7 +164,12 @@ impl Plugin {
     }
 
     pub(crate) fn classify(&self, store: &Store<InstanceState>, err: wasmtime::Error) -> Fault {
-        if store.data().limiter.exceeded {
+        if err
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            Fault::Capacity
+        } else if store.data().limiter.exceeded {
             Fault::MemoryExhausted {
                 limit_bytes: self.limits.memory_bytes,
             }
@@ -168,7 +192,7 @@ impl Outcome {
             types::Outcome::Skipped(reason) => Self::Skipped { reason },
             types::Outcome::Retry(bindings::types::Retry { reason, delay_ms }) => Self::Retry {
                 reason,
-                delay: delay_ms.map(Duration::from_millis),
+                delay: delay_ms.map(|ms| Duration::from_millis(ms).min(MAX_RETRY_DELAY)),
             },
             types::Outcome::Failed(reason) => Self::Failed { reason },
         }

@@ -209,6 +209,7 @@ impl Runtime {
             pre,
             max_output_bytes: self.config.defaults.max_output_bytes,
             epoch_tick: self.config.epoch_tick,
+            permits: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency as usize)),
             _clock: Arc::clone(&self.clock),
         };
         plugin.declaration = declare(&plugin).await?;
@@ -235,7 +236,7 @@ impl Runtime {
         // Compiling takes milliseconds to seconds of CPU: keep it off the async workers.
         let compiled = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
             .await
-            .expect("the compile task does not panic");
+            .unwrap_or_else(|panic| Err(wasmtime::format_err!("the compiler panicked: {panic}")));
         let component = compiled.map_err(|err| LoadError::Compile {
             path: path.to_owned(),
             message: format!("{err:?}"),
@@ -249,32 +250,43 @@ impl Runtime {
     fn limits(&self, path: &Path, manifest: &Manifest) -> Result<Limits, LoadError> {
         let defaults = &self.config.defaults;
         let set = &manifest.limits;
-        let memory_bytes = set
-            .memory_mib
-            .map_or(defaults.memory_bytes, |mib| mib * 1024 * 1024);
-        let ceiling = self.config.max_memory_mib * 1024 * 1024;
-        if memory_bytes > ceiling {
-            return Err(LoadError::Limits {
-                path: path.to_owned(),
-                message: format!(
-                    "limits.memory_mib = {} is over the host's ceiling of {} MiB",
-                    memory_bytes / (1024 * 1024),
-                    self.config.max_memory_mib
-                ),
-            });
+        let too_much = |message: String| LoadError::Limits {
+            path: path.to_owned(),
+            message,
+        };
+        let memory_bytes = match set.memory_mib {
+            None => defaults.memory_bytes,
+            Some(mib) => mib.get().saturating_mul(1024 * 1024),
+        };
+        if memory_bytes > self.config.max_memory_mib * 1024 * 1024 {
+            return Err(too_much(format!(
+                "limits.memory_mib = {} is over the host's ceiling of {} MiB",
+                set.memory_mib.map_or(0, |mib| mib.get()),
+                self.config.max_memory_mib
+            )));
+        }
+        let timeout = set
+            .timeout_ms
+            .map_or(defaults.timeout, |ms| Duration::from_millis(ms.get()));
+        if timeout > self.config.max_timeout {
+            return Err(too_much(format!(
+                "limits.timeout_ms = {} is over the host's ceiling of {} ms",
+                timeout.as_millis(),
+                self.config.max_timeout.as_millis()
+            )));
         }
         Ok(Limits {
-            timeout: set
-                .timeout_ms
-                .map_or(defaults.timeout, Duration::from_millis),
+            timeout,
             memory_bytes,
             http_timeout: set
                 .http_timeout_ms
-                .map_or(defaults.http_timeout, Duration::from_millis),
+                .map_or(defaults.http_timeout, |ms| Duration::from_millis(ms.get())),
             max_response_bytes: set
                 .max_response_bytes
                 .unwrap_or(defaults.max_response_bytes),
-            max_concurrency: set.max_concurrency.unwrap_or(defaults.max_concurrency),
+            max_concurrency: set
+                .max_concurrency
+                .map_or(defaults.max_concurrency, |n| n.get()),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! for the rest, with a request timeout and a response-size cap. Every attempt is recorded.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -20,15 +20,21 @@ pub enum OutboundDecision {
     Sent,
     /// Refused before any connection: the host is not in `allowed_outbound_hosts`.
     Denied,
+    /// Refused: the invocation already made the most requests one invocation may make.
+    OverLimit,
 }
 
-/// One outbound request a plugin made.
+/// Requests one invocation may make; later ones fail with `connection-limit-reached`.
+const MAX_REQUESTS: usize = 32;
+
+/// One outbound request a plugin made. Only the origin is kept: paths and queries often hold
+/// secrets (a Slack webhook URL is one), and invocations are logged and stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboundRequest {
     /// `GET`, `POST`, ...
     pub method: String,
-    /// The full URL.
-    pub url: String,
+    /// `scheme://host[:port]` of the target.
+    pub origin: String,
     /// Whether it was sent.
     pub decision: OutboundDecision,
 }
@@ -44,23 +50,30 @@ pub(crate) struct OutboundPolicy {
 /// The `wasi:http` hooks of one instance.
 pub(crate) struct OutboundHooks {
     policy: OutboundPolicy,
-    requests: Arc<Mutex<Vec<OutboundRequest>>>,
+    requests: Vec<OutboundRequest>,
 }
 
 impl OutboundHooks {
     pub(crate) fn new(policy: OutboundPolicy) -> Self {
         Self {
             policy,
-            requests: Arc::default(),
+            requests: Vec::new(),
         }
     }
 
-    pub(crate) fn take_requests(&self) -> Vec<OutboundRequest> {
-        std::mem::take(&mut self.requests.lock().unwrap_or_else(|p| p.into_inner()))
+    pub(crate) fn take_requests(&mut self) -> Vec<OutboundRequest> {
+        std::mem::take(&mut self.requests)
     }
 
     fn allows(&self, uri: &http::Uri) -> bool {
         let scheme = uri.scheme_str().unwrap_or("https");
+        // Userinfo is never allowed: the host checked and the host connected to must be the same.
+        if uri
+            .authority()
+            .is_some_and(|authority| authority.as_str().contains('@'))
+        {
+            return false;
+        }
         let Some(host) = uri.host() else { return false };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = uri
@@ -93,21 +106,29 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
         drop(fut);
-        let allowed = self.allows(request.uri());
-        self.requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(OutboundRequest {
+        let decision = if self.requests.len() >= MAX_REQUESTS {
+            OutboundDecision::OverLimit
+        } else if self.allows(request.uri()) {
+            OutboundDecision::Sent
+        } else {
+            OutboundDecision::Denied
+        };
+        // One record past the limit says that the limit was hit; no more than that.
+        if self.requests.len() <= MAX_REQUESTS {
+            self.requests.push(OutboundRequest {
                 method: request.method().to_string(),
-                url: request.uri().to_string(),
-                decision: if allowed {
-                    OutboundDecision::Sent
-                } else {
-                    OutboundDecision::Denied
-                },
+                origin: origin(request.uri()),
+                decision,
             });
-        if !allowed {
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        match decision {
+            OutboundDecision::Sent => {}
+            OutboundDecision::Denied => {
+                return Box::new(async { Err(HttpError::HttpRequestDenied) });
+            }
+            OutboundDecision::OverLimit => {
+                return Box::new(async { Err(HttpError::ConnectionLimitReached) });
+            }
         }
         let options = capped_options(options, self.policy.timeout);
         let max = self.policy.max_response_bytes;
@@ -135,6 +156,13 @@ impl WasiHttpHooks for OutboundHooks {
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
+}
+
+/// `scheme://authority` of a request target.
+fn origin(uri: &http::Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("https");
+    let authority = uri.authority().map_or("", |authority| authority.as_str());
+    format!("{scheme}://{authority}")
 }
 
 /// The guest's options, never beyond the plugin's request timeout.
@@ -211,7 +239,17 @@ mod tests {
         assert!(hooks.allows(&"http://127.0.0.1:9000/a".parse().unwrap()));
         assert!(!hooks.allows(&"http://127.0.0.1:9001/a".parse().unwrap()));
         assert!(!hooks.allows(&"https://example.com/".parse().unwrap()));
+        assert!(!hooks.allows(&"https://x:y@hooks.slack.com/".parse().unwrap()));
+        assert!(!hooks.allows(&"https://example.com:443@hooks.slack.com/".parse().unwrap()));
         assert!(!OutboundHooks::new(hooks.policy.clone()).allows(&"/relative".parse().unwrap()));
+    }
+
+    #[test]
+    fn only_the_origin_is_recorded() {
+        let uri = "https://hooks.slack.com/services/T0/B0/SECRET?token=x"
+            .parse()
+            .unwrap();
+        assert_eq!(origin(&uri), "https://hooks.slack.com");
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct Plugin {
     pub(crate) pre: PluginPre<InstanceState>,
     pub(crate) max_output_bytes: usize,
     pub(crate) epoch_tick: Duration,
+    /// `limits.max_concurrency` permits.
+    pub(crate) permits: Arc<tokio::sync::Semaphore>,
     /// Keeps the deadline clock running while the plugin exists.
     pub(crate) _clock: Arc<crate::engine::EpochTicker>,
 }

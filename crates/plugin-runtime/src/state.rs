@@ -14,6 +14,11 @@ use crate::logs::{HostLog, LogLevel, LogLine, LogSource};
 use crate::outbound::{OutboundHooks, OutboundPolicy, OutboundRequest};
 use crate::output::CapturedOutput;
 
+/// Resource handles one instance may hold at once.
+const MAX_RESOURCES: usize = 2_000;
+/// Bytes of headers (in memory) of one `wasi:http` fields resource.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 /// Store data of one instance.
 pub(crate) struct InstanceState {
     wasi: WasiCtx,
@@ -46,10 +51,16 @@ impl InstanceState {
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
             .build();
+        // Host-side memory a plugin can make the host allocate: bounded resource handles (fields,
+        // requests, streams) and header sizes.
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(MAX_HEADER_BYTES);
         Self {
             wasi,
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            http,
+            table,
             hooks: OutboundHooks::new(outbound),
             limiter: MemoryLimiter::new(memory_bytes),
             log: HostLog::new(max_output_bytes),

@@ -365,3 +365,59 @@ async fn a_slow_server_hits_the_request_timeout() {
         invocation.duration
     );
 }
+
+/// Loads the hostile `loop` plugin with `manifest_limits` into a runtime of `max_instances` slots.
+async fn looping_in(max_instances: u32, manifest_limits: &str) -> (support::PluginDir, Plugin) {
+    let dir = support::PluginDir::new();
+    let manifest = format!("[config]\nmode = \"loop\"\n[limits]\n{manifest_limits}\n");
+    let wasm = dir.add("looping", "hostile", Some(&manifest));
+    let runtime =
+        smartreach_plugin_runtime::Runtime::new(smartreach_plugin_runtime::RuntimeConfig {
+            max_instances,
+            epoch_tick: Duration::from_millis(5),
+            ..Default::default()
+        })
+        .unwrap();
+    let (plugin, _) = runtime.load_file(&wasm).await.unwrap();
+    (dir, plugin)
+}
+
+#[tokio::test]
+async fn a_full_instance_pool_is_a_capacity_fault_not_a_trap() {
+    let (_dir, plugin) = looping_in(1, "timeout_ms = 300").await;
+    let event = support::any_event();
+    let (first, second) = tokio::join!(plugin.invoke(&event), plugin.invoke(&event));
+    let mut outcomes = [first.outcome, second.outcome];
+    outcomes.sort_by_key(|outcome| format!("{outcome:?}"));
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Fault(Fault::Capacity),
+            Outcome::Fault(Fault::Timeout {
+                limit: Duration::from_millis(300)
+            })
+        ]
+    );
+}
+
+#[tokio::test]
+async fn max_concurrency_queues_invocations_of_one_plugin() {
+    let (_dir, plugin) = looping_in(4, "timeout_ms = 200\nmax_concurrency = 1").await;
+    let event = support::any_event();
+    let started = std::time::Instant::now();
+    let (first, second) = tokio::join!(plugin.invoke(&event), plugin.invoke(&event));
+    // Both ran (no capacity fault), one after the other.
+    assert!(matches!(
+        first.outcome,
+        Outcome::Fault(Fault::Timeout { .. })
+    ));
+    assert!(matches!(
+        second.outcome,
+        Outcome::Fault(Fault::Timeout { .. })
+    ));
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+}
