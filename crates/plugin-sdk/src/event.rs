@@ -108,6 +108,11 @@ impl Event {
 }
 
 fn decode<T: DeserializeOwned>(field: &'static str, json: &str) -> Result<T, EventError> {
+    // The fast path: the host sends what it parsed, so this almost never fails. Only a failure
+    // pays for a second, path-tracking pass that says where the problem is.
+    if let Ok(value) = serde_json::from_str(json) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| EventError {
         field,
