@@ -90,7 +90,18 @@ impl DocumentedEventType {
         Self::ALL
             .into_iter()
             .find(|ty| ty.as_str() == name)
-            .or_else(|| Self::ALL.into_iter().find(|ty| ty.legacy_name() == name))
+            .or_else(|| Self::ALL.into_iter().find(|ty| ty.is_legacy_name(name)))
+    }
+
+    /// `legacy_name() == name`, without allocating: undocumented names reach this on every parse.
+    fn is_legacy_name(self, name: &str) -> bool {
+        let documented = self.as_str();
+        let short = documented.strip_prefix("activity.").unwrap_or(documented);
+        short.len() == name.len()
+            && short
+                .bytes()
+                .zip(name.bytes())
+                .all(|(d, n)| n == if d == b'.' { b'_' } else { d })
     }
 }
 
