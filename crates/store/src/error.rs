@@ -1,0 +1,81 @@
+//! What can go wrong in the store.
+
+use std::path::PathBuf;
+
+/// A store operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or set up.
+    #[error("cannot open the store at {}: {source}; check that the folder exists and is writable", path.display())]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Another process holds the store.
+    #[error(
+        "the store at {} is in use by another smartreach-hooks process (lock file {}); stop it, or give this one its own data_dir",
+        path.display(),
+        lock.display()
+    )]
+    Locked {
+        /// The database file.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The lock file could not be created.
+    #[error("cannot create the lock file {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database was written by a newer version of smartreach-hooks.
+    #[error(
+        "the store is at schema version {found}, newer than this build knows ({known}); run the newer smartreach-hooks, or restore a backup"
+    )]
+    NewerSchema {
+        /// The version in the database.
+        found: i64,
+        /// The newest version this build has.
+        known: i64,
+    },
+    /// A migration failed.
+    #[error("migration {version} of the store failed: {source}")]
+    Migration {
+        /// Its version.
+        version: i64,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A query failed.
+    #[error("store query `{query}` failed: {source}")]
+    Query {
+        /// Which operation.
+        query: &'static str,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A transaction holding this operation (and others committed with it) failed to commit.
+    #[error("committing to the store failed: {message}; nothing of this operation was stored")]
+    Commit {
+        /// Why.
+        message: String,
+    },
+    /// The store's writer thread is gone (the store was closed, or it panicked).
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl StoreError {
+    pub(crate) fn query(query: &'static str) -> impl FnOnce(rusqlite::Error) -> Self {
+        move |source| Self::Query { query, source }
+    }
+}

@@ -1,0 +1,192 @@
+//! The records that go in and come out of a [`crate::Store`].
+
+use serde::Serialize;
+
+/// Milliseconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// A webhook as received, with the events it holds and the plugins each goes to.
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    /// Its id: time-ordered, unique, the prefix of its event ids.
+    pub id: String,
+    /// The configured source whose token it came with.
+    pub source: String,
+    /// When it arrived.
+    pub received_at: Timestamp,
+    /// The body as received.
+    pub body: Vec<u8>,
+    /// Hex SHA-256 of the body, which identifies a redelivery.
+    pub body_sha256: String,
+    /// Its (normalised) event type.
+    pub event_type: String,
+    /// One per data item.
+    pub events: Vec<NewEvent>,
+}
+
+/// One data item of a webhook.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `{webhook_id}:{index}`.
+    pub id: String,
+    /// Position in `data`.
+    pub index: u32,
+    /// The event type (the webhook's).
+    pub event_type: String,
+    /// The prospect, which orders deliveries.
+    pub prospect_id: Option<String>,
+    /// The prospect's email, for lookups.
+    pub email: Option<String>,
+    /// When it happened, as SmartReach says.
+    pub occurred_at: Option<Timestamp>,
+    /// The webhook's metadata, as JSON.
+    pub metadata: String,
+    /// The data item, as JSON.
+    pub item: String,
+    /// The plugins it is delivered to.
+    pub plugins: Vec<String>,
+}
+
+/// What [`crate::Store::ingest`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Ingested {
+    /// Stored.
+    Stored {
+        /// Its id.
+        webhook_id: String,
+        /// Events stored.
+        events: u64,
+        /// Deliveries created.
+        deliveries: u64,
+    },
+    /// The same body was stored before, within the window: nothing stored now.
+    Duplicate {
+        /// The id of the earlier webhook.
+        webhook_id: String,
+        /// When the earlier one arrived.
+        received_at: Timestamp,
+    },
+}
+
+/// How many deliveries of one plugin a claim may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    /// The plugin.
+    pub plugin: String,
+    /// The most to take.
+    pub limit: u32,
+}
+
+/// A delivery claimed to run, with its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// The delivery.
+    pub delivery_id: i64,
+    /// The plugin.
+    pub plugin: String,
+    /// Attempts so far (0 for a first run).
+    pub attempts: u32,
+    /// The event.
+    pub event_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// The prospect.
+    pub prospect_id: Option<String>,
+    /// The webhook's metadata, as JSON.
+    pub metadata: String,
+    /// The data item, as JSON.
+    pub item: String,
+}
+
+/// The state of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its time, its plugin, or an earlier event of its prospect.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// The plugin handled it.
+    Done,
+    /// The plugin chose not to act.
+    Skipped,
+    /// Given up: a permanent failure, or the retry schedule ran out. Replayable.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// Every status.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Running,
+        Self::Done,
+        Self::Skipped,
+        Self::Dead,
+    ];
+
+    /// Its name in the store and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The status named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == name)
+    }
+}
+
+/// One finished attempt, and where it leaves the delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    /// The delivery.
+    pub delivery_id: i64,
+    /// Content hash of the plugin version that ran.
+    pub plugin_hash: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// How long it ran, in microseconds.
+    pub duration_us: i64,
+    /// `done`, `skipped`, `retry`, `failed` or `fault`.
+    pub outcome: &'static str,
+    /// The plugin's reason, or the fault.
+    pub detail: Option<String>,
+    /// Log lines, as a JSON array.
+    pub logs: String,
+    /// Outbound requests, as a JSON array.
+    pub requests: String,
+    /// Where the delivery goes next.
+    pub next: Next,
+}
+
+/// Where a delivery goes after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Finished: done.
+    Done,
+    /// Finished: skipped.
+    Skipped,
+    /// Run again at `at`; `error` says why this attempt did not finish it.
+    Retry {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        error: String,
+    },
+    /// Given up.
+    Dead {
+        /// Why.
+        error: String,
+    },
+    /// Not run at all (no capacity): pending again at `at`, no attempt counted or recorded.
+    Requeue {
+        /// When.
+        at: Timestamp,
+    },
+}

@@ -1,0 +1,197 @@
+//! The embedded store: one SQLite file in WAL mode, owned by one host process.
+
+mod claim;
+mod complete;
+mod ingest;
+mod migrate;
+mod writer;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::model::{AttemptRecord, ClaimRequest, Claimed, DeliveryStatus, Ingested, NewWebhook};
+use crate::{Store, StoreError, Timestamp};
+use writer::Writer;
+
+/// The SQLite store. Writes go through one thread and are group-committed; reads use their own
+/// connection, which WAL lets run beside the writer.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    reader: Arc<Mutex<Connection>>,
+    /// Held for the life of the store: one process per database file.
+    _lock: File,
+    recovered: u64,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, takes its lock file, migrates the schema to
+    /// the current version, and returns every delivery a previous process left running to pending:
+    /// only one process uses an embedded store, so those leases belong to a process that is gone.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let lock_path = lock_path(path);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Lock {
+                path: lock_path.clone(),
+                source,
+            })?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked {
+                path: path.to_owned(),
+                lock: lock_path,
+            });
+        }
+
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        migrate::run(&mut conn)?;
+        let recovered =
+            conn.execute(
+                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,
+                        lease_expires_at = NULL
+                 WHERE status = 'running'",
+                [],
+            )
+            .map_err(StoreError::query("release leases of a previous process"))? as u64;
+
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        reader
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(open_err)?;
+
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Writer::spawn(conn),
+            reader: Arc::new(Mutex::new(reader)),
+            _lock: lock,
+            recovered,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Deliveries found running when the store was opened, and returned to pending.
+    pub fn recovered_at_open(&self) -> u64 {
+        self.recovered
+    }
+
+    /// Runs a read on the reader connection, off the async threads.
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|poison| poison.into_inner());
+            query(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_owned();
+    name.push(".lock");
+    db.with_file_name(name)
+}
+
+/// WAL, so reads run beside the writer; a full sync on commit, so an acknowledged webhook survives
+/// a power cut as well as a crash (group commit keeps its cost per batch, not per webhook).
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ingest(
+        &self,
+        webhook: NewWebhook,
+        dedup_since: Timestamp,
+    ) -> Result<Ingested, StoreError> {
+        self.writer
+            .write(move |conn| ingest::ingest(conn, &webhook, dedup_since))
+            .await
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        requests: Vec<ClaimRequest>,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |conn| claim::claim(conn, &owner, now, lease_until, &requests))
+            .await
+    }
+
+    async fn complete(&self, owner: &str, attempt: AttemptRecord) -> Result<bool, StoreError> {
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |conn| complete::complete(conn, &owner, &attempt))
+            .await
+    }
+
+    async fn release(&self, owner: &str) -> Result<u64, StoreError> {
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |conn| complete::release(conn, &owner))
+            .await
+    }
+
+    async fn count_deliveries(&self) -> Result<Vec<(DeliveryStatus, u64)>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare_cached("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+                .map_err(StoreError::query("count deliveries"))?;
+            let rows = statement
+                .query_map([], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })
+                .map_err(StoreError::query("count deliveries"))?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (status, count) = row.map_err(StoreError::query("count deliveries"))?;
+                if let Some(status) = DeliveryStatus::from_name(&status) {
+                    counts.push((status, count as u64));
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as Timestamp)
+}
