@@ -4,6 +4,7 @@
 
 mod codegen;
 mod plugins;
+mod run;
 mod test;
 mod wasm_target;
 
@@ -17,6 +18,7 @@ tasks:
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
   plugins           build the wasm plugins, install the examples in data/plugins/ (--out DIR)
+  run               build the example plugins and start the host on the defaults (flags go to serve)
   test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests
 ";
 
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["plugins", rest @ ..] => plugins::run(rest),
+        ["run", rest @ ..] => run::run(rest),
         ["test"] => test::run(),
         _ => {
             eprint!("{USAGE}");

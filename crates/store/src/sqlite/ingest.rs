@@ -56,9 +56,9 @@ pub(super) fn ingest(
         .map_err(StoreError::query("insert an event"))?;
     let mut insert_delivery = conn
         .prepare_cached(
-            "INSERT INTO deliveries (event_id, plugin, prospect_id, status, attempts,
+            "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
                                      next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+             VALUES (?1, ?2, ?3, 'pending', 'ingest', 0, ?4, ?4, ?4)",
         )
         .map_err(StoreError::query("insert a delivery"))?;
     let mut deliveries = 0;

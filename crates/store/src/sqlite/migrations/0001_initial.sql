@@ -40,6 +40,8 @@ CREATE TABLE deliveries (
     plugin           TEXT NOT NULL,
     prospect_id      TEXT,                   -- copied from the event: the ordering key
     status           TEXT NOT NULL,          -- pending | running | done | skipped | dead
+    origin           TEXT NOT NULL,          -- ingest | replay | backfill
+    replay_of        INTEGER REFERENCES deliveries (id) ON DELETE SET NULL,
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt_at  BIGINT NOT NULL,
     lease_owner      TEXT,                   -- instance holding a running delivery
@@ -47,7 +49,8 @@ CREATE TABLE deliveries (
     last_error       TEXT,
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL,
-    CHECK (status IN ('pending', 'running', 'done', 'skipped', 'dead'))
+    CHECK (status IN ('pending', 'running', 'done', 'skipped', 'dead')),
+    CHECK (origin IN ('ingest', 'replay', 'backfill'))
 );
 CREATE INDEX deliveries_due ON deliveries (plugin, next_attempt_at, id) WHERE status = 'pending';
 CREATE INDEX deliveries_open_by_prospect ON deliveries (plugin, prospect_id, id)

@@ -1,0 +1,86 @@
+//! One attempt of one delivery: run the plugin, log what it said, record the outcome.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use smartreach_plugin_runtime::{LogLevel, Outcome, Plugin, PluginEvent};
+use smartreach_store::{AttemptRecord, Claimed, Store};
+
+use super::RetrySchedule;
+use crate::clock::now_ms;
+
+/// Runs `delivery` on `plugin` and records the attempt for `owner`.
+pub(super) async fn deliver(
+    store: Arc<dyn Store>,
+    owner: Arc<str>,
+    schedule: Arc<RetrySchedule>,
+    plugin: Arc<Plugin>,
+    delivery: Claimed,
+) {
+    let attempt = delivery.attempts + 1;
+    let event = PluginEvent {
+        id: delivery.event_id,
+        event_type: delivery.event_type,
+        metadata: delivery.metadata,
+        item: delivery.item,
+        attempt: delivery.attempts,
+    };
+    let started_at = now_ms();
+    let started = Instant::now();
+    let invocation = plugin.invoke(&event).await;
+    for line in &invocation.logs {
+        log_line(line.level, &line.message);
+    }
+    let next = schedule.next(&invocation.outcome, attempt, now_ms());
+    let (outcome, detail) = describe(&invocation.outcome);
+    tracing::info!(
+        outcome,
+        detail = detail.as_deref().unwrap_or(""),
+        duration_us = invocation.duration.as_micros() as u64,
+        next = ?next,
+        "delivery attempt finished"
+    );
+    let record = AttemptRecord {
+        delivery_id: delivery.delivery_id,
+        plugin_hash: plugin.content_hash().to_owned(),
+        started_at,
+        duration_us: started.elapsed().as_micros() as i64,
+        outcome,
+        detail,
+        logs: serde_json::to_string(&invocation.logs).unwrap_or_else(|_| "[]".to_owned()),
+        requests: serde_json::to_string(&invocation.requests).unwrap_or_else(|_| "[]".to_owned()),
+        next,
+    };
+    match store.complete(&owner, record).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            "the delivery's lease was taken over while it ran (it ran longer than its lease); the other claim records it"
+        ),
+        Err(err) => tracing::error!(
+            error = %err,
+            "cannot record the attempt; the delivery stays claimed and runs again after a restart"
+        ),
+    }
+}
+
+/// The outcome's name in the store, and its reason.
+fn describe(outcome: &Outcome) -> (&'static str, Option<String>) {
+    match outcome {
+        Outcome::Done => ("done", None),
+        Outcome::Skipped { reason } => ("skipped", Some(reason.clone())),
+        Outcome::Retry { reason, .. } => ("retry", Some(reason.clone())),
+        Outcome::Failed { reason } => ("failed", Some(reason.clone())),
+        Outcome::Fault(fault) => ("fault", Some(fault.to_string())),
+    }
+}
+
+/// A plugin's log line, in the host's log, inside the delivery's span.
+fn log_line(level: LogLevel, message: &str) {
+    match level {
+        LogLevel::Trace => tracing::trace!(target: "plugin", "{message}"),
+        LogLevel::Debug => tracing::debug!(target: "plugin", "{message}"),
+        LogLevel::Info => tracing::info!(target: "plugin", "{message}"),
+        LogLevel::Warn => tracing::warn!(target: "plugin", "{message}"),
+        LogLevel::Error => tracing::error!(target: "plugin", "{message}"),
+    }
+}

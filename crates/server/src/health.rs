@@ -1,0 +1,37 @@
+//! `/healthz` (the process answers) and `/readyz` (the store answers and the plugins are loaded).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::app::App;
+
+/// Always 200 while the process serves.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// 200 when the store answers a query and the plugin folder has been loaded, else 503.
+pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
+    let store = app.store.count_deliveries().await;
+    let plugins = app.registry.snapshot().len();
+    let loaded = app.plugins_loaded();
+    let ready = store.is_ok() && loaded;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({
+            "status": if ready { "ready" } else { "not ready" },
+            "store": match &store { Ok(_) => "ok".to_owned(), Err(err) => err.to_string() },
+            "plugins_loaded": loaded,
+            "plugins": plugins,
+        })),
+    )
+}

@@ -1,0 +1,177 @@
+//! `POST /hooks/smartreach/{token}`: verify -> read -> parse -> persist -> acknowledge.
+//!
+//! The answer is 2xx only after the webhook, its events and their deliveries are committed; every
+//! rejection is an RFC 9457 problem and stores nothing.
+
+mod body;
+mod record;
+pub mod signature;
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use smartreach_models::ParseError;
+use smartreach_store::Ingested;
+
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::problem::Problem;
+
+/// What a stored (202) or redelivered (200) webhook is answered with.
+#[derive(Debug, Serialize)]
+struct Receipt {
+    webhook_id: String,
+    events: u64,
+    deliveries: u64,
+    duplicate: bool,
+}
+
+/// The ingest handler.
+pub async fn receive(
+    State(app): State<Arc<App>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let Some(source) = app.tokens.find(&token).map(|index| &app.sources[index]) else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-token",
+            "Unknown webhook URL",
+            "no source is configured with this token; check the URL given to SmartReach",
+        ));
+    };
+    require_json(&headers)?;
+    let body = body::read(body, &headers, app.ingest.max_body_bytes).await?;
+    if !source.signing_secrets.is_empty() {
+        signature::verify(
+            &headers,
+            &body,
+            &source.signing_secrets,
+            std::time::SystemTime::now(),
+            app.ingest.signature_tolerance,
+        )
+        .map_err(|err| {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-signature",
+                "Invalid webhook signature",
+                format!(
+                    "source `{}` requires a Standard Webhooks signature: {err}",
+                    source.name
+                ),
+            )
+        })?;
+    }
+    let payload = smartreach_models::parse(&body).map_err(parse_problem)?;
+
+    let received_at = now_ms();
+    let plugins = app.registry.snapshot();
+    let webhook = record::new_webhook(&source.name, received_at, body.to_vec(), &payload, &plugins);
+    let event_type = webhook.event_type.clone();
+    let dedup_since = received_at - app.ingest.dedup_window.as_millis() as i64;
+    let ingested = app.store.ingest(webhook, dedup_since).await.map_err(|err| {
+        tracing::error!(error = %err, "cannot store a webhook; answered 503 so that the sender retries");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            "Webhook not stored",
+            "the host could not store the webhook; nothing was kept, send it again later",
+        )
+    })?;
+    Ok(match ingested {
+        Ingested::Stored {
+            webhook_id,
+            events,
+            deliveries,
+        } => {
+            app.wake.notify_one();
+            tracing::info!(webhook = %webhook_id, source = %source.name, %event_type, events, deliveries, "webhook stored");
+            (
+                StatusCode::ACCEPTED,
+                Json(Receipt {
+                    webhook_id,
+                    events,
+                    deliveries,
+                    duplicate: false,
+                }),
+            )
+                .into_response()
+        }
+        Ingested::Duplicate { webhook_id, .. } => {
+            tracing::info!(webhook = %webhook_id, source = %source.name, %event_type, "redelivery of a stored webhook: acknowledged, not processed again");
+            (
+                StatusCode::OK,
+                Json(Receipt {
+                    webhook_id,
+                    events: 0,
+                    deliveries: 0,
+                    duplicate: true,
+                }),
+            )
+                .into_response()
+        }
+    })
+}
+
+/// Only JSON: `application/json`, or any `application/...+json`, parameters allowed.
+fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        return Ok(());
+    }
+    let shown = if content_type.is_empty() {
+        "no Content-Type".to_owned()
+    } else {
+        format!("Content-Type `{content_type}`")
+    };
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Webhook body must be JSON",
+        format!("got {shown}; send the body as application/json"),
+    ))
+}
+
+fn parse_problem(err: ParseError) -> Problem {
+    let detail = err.to_string();
+    match err {
+        ParseError::Shape {
+            path, line, column, ..
+        } => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-payload",
+            "Webhook payload does not have the SmartReach shape",
+            detail,
+        )
+        .with("path", path)
+        .with("line", line)
+        .with("column", column),
+        ParseError::Syntax { line, column, .. } | ParseError::Truncated { line, column, .. } => {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-json",
+                "Webhook body is not valid JSON",
+                detail,
+            )
+            .with("line", line)
+            .with("column", column)
+        }
+    }
+}

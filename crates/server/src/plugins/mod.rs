@@ -1,0 +1,8 @@
+//! The plugins the host runs: the set loaded now, and the watcher that keeps it in step with the
+//! plugin folder.
+
+mod registry;
+mod watch;
+
+pub use registry::{PluginSet, Registry};
+pub use watch::Watcher;

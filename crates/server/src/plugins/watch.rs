@@ -1,0 +1,156 @@
+//! Hot reload: the plugin folder is scanned every `plugins.reload_interval`; a plugin whose
+//! `.wasm` or manifest changed is loaded again, one whose `.wasm` is gone is unloaded.
+//!
+//! Polling rather than filesystem notifications: it behaves the same on every filesystem
+//! (including network and container mounts) and costs one directory listing per interval. A file
+//! caught half-written fails to load, is reported, and loads when the write completes and changes
+//! it again; copying to a temporary name and renaming avoids that one error line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use smartreach_plugin_runtime::Runtime;
+
+use super::Registry;
+
+/// What identifies a version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+/// A plugin's files as last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    wasm: Stamp,
+    manifest: Option<Stamp>,
+}
+
+/// Keeps the [`Registry`] in step with the plugin folder.
+pub struct Watcher {
+    dir: PathBuf,
+    runtime: Arc<Runtime>,
+    registry: Arc<Registry>,
+    seen: BTreeMap<String, Seen>,
+}
+
+/// What one scan changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    /// Plugins loaded or reloaded.
+    pub loaded: Vec<String>,
+    /// Plugins unloaded.
+    pub removed: Vec<String>,
+    /// Files that failed to load.
+    pub failed: Vec<PathBuf>,
+}
+
+impl Watcher {
+    /// A watcher of `dir` that has seen nothing yet: its first [`Watcher::scan`] loads everything.
+    pub fn new(dir: PathBuf, runtime: Arc<Runtime>, registry: Arc<Registry>) -> Self {
+        Self {
+            dir,
+            runtime,
+            registry,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Loads what is new or changed, unloads what is gone.
+    pub async fn scan(&mut self) -> ScanReport {
+        let mut report = ScanReport::default();
+        let now = match list(&self.dir) {
+            Ok(now) => now,
+            Err(err) => {
+                tracing::error!(
+                    dir = %self.dir.display(),
+                    error = %err,
+                    "cannot read the plugin folder; the loaded plugins stay as they are"
+                );
+                return report;
+            }
+        };
+        let gone: Vec<String> = self
+            .seen
+            .keys()
+            .filter(|name| !now.contains_key(*name))
+            .cloned()
+            .collect();
+        for name in gone {
+            self.seen.remove(&name);
+            if self.registry.remove(&name).is_some() {
+                tracing::info!(
+                    plugin = %name,
+                    "plugin unloaded: its .wasm was removed; its queued deliveries stay pending until it is back"
+                );
+                report.removed.push(name);
+            }
+        }
+        for (name, seen) in now {
+            if self.seen.get(&name) == Some(&seen) {
+                continue;
+            }
+            self.seen.insert(name.clone(), seen);
+            let path = self.dir.join(format!("{name}.wasm"));
+            match self.runtime.load_file(&path).await {
+                Ok((plugin, cache)) => {
+                    let plugin = Arc::new(plugin);
+                    let hash = plugin.content_hash().to_owned();
+                    let subscriptions = format!("{:?}", plugin.subscriptions());
+                    match self.registry.insert(plugin) {
+                        Some(old) => tracing::info!(
+                            plugin = %name, hash = %hash, previous = %old.content_hash(), ?cache,
+                            %subscriptions, "plugin reloaded"
+                        ),
+                        None => tracing::info!(
+                            plugin = %name, hash = %hash, ?cache, %subscriptions, "plugin loaded"
+                        ),
+                    }
+                    report.loaded.push(name);
+                }
+                Err(err) => {
+                    let active = self.registry.snapshot().get(&name).map(|old| {
+                        format!("the previous version {} stays active", old.content_hash())
+                    });
+                    tracing::error!(
+                        plugin = %name,
+                        file = %path.display(),
+                        error = %err,
+                        "plugin not loaded: {err}; {}",
+                        active.as_deref().unwrap_or("no version of it is active")
+                    );
+                    report.failed.push(path);
+                }
+            }
+        }
+        report
+    }
+}
+
+/// The plugins in `dir`: every `NAME.wasm`, with the stamp of `NAME.toml` when there is one.
+fn list(dir: &Path) -> std::io::Result<BTreeMap<String, Seen>> {
+    let mut found = BTreeMap::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|ext| ext != "wasm") {
+            continue;
+        }
+        let (Some(stem), Ok(wasm)) = (path.file_stem(), stamp(&path)) else {
+            continue;
+        };
+        let manifest = stamp(&path.with_extension("toml")).ok();
+        found.insert(stem.to_string_lossy().into_owned(), Seen { wasm, manifest });
+    }
+    Ok(found)
+}
+
+fn stamp(path: &Path) -> std::io::Result<Stamp> {
+    let metadata = std::fs::metadata(path)?;
+    Ok(Stamp {
+        modified: metadata.modified().ok(),
+        len: metadata.len(),
+    })
+}

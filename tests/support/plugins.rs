@@ -1,0 +1,78 @@
+//! The plugins of `plugins/`, built for wasm32-wasip2 the way the runtime's tests build them, and
+//! the manifests the tests write for them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Builds the plugins workspace for wasm32-wasip2 (once per test binary; a no-op for cargo when
+/// nothing changed) and returns its release folder.
+pub fn built_plugins() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = super::repo_root();
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(root.join("plugins/Cargo.toml"))
+            .status()
+            .expect("running cargo to build the plugins");
+        assert!(
+            status.success(),
+            "building plugins/ for wasm32-wasip2 failed"
+        );
+        root.join("plugins/target/wasm32-wasip2/release")
+    })
+}
+
+/// The built `.wasm` of the plugin crate `crate_name` (e.g. `event_log`).
+pub fn wasm_path(crate_name: &str) -> PathBuf {
+    let path = built_plugins().join(format!("{crate_name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// The bytes of the built plugin crate `crate_name`.
+pub fn wasm(crate_name: &str) -> Vec<u8> {
+    std::fs::read(wasm_path(crate_name)).unwrap()
+}
+
+/// A manifest granting `allowed_host` (`127.0.0.1:PORT`, when given), with `config` values under
+/// `[config]` and `limits` under `[limits]`. `timeout_ms` defaults to 10 s: a debug host on a
+/// loaded machine must not turn slowness into timeouts.
+pub fn manifest(
+    allowed_host: Option<&str>,
+    config: &[(&str, &str)],
+    limits: &[(&str, u64)],
+) -> String {
+    let mut text = String::new();
+    if let Some(host) = allowed_host {
+        text.push_str(&format!(
+            "allowed_outbound_hosts = [{}]\n",
+            toml_string(host)
+        ));
+    }
+    text.push_str("\n[config]\n");
+    for (key, value) in config {
+        text.push_str(&format!("{key} = {}\n", toml_string(value)));
+    }
+    text.push_str("\n[limits]\n");
+    if !limits.iter().any(|(key, _)| *key == "timeout_ms") {
+        text.push_str("timeout_ms = 10000\n");
+    }
+    for (key, value) in limits {
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    text
+}
+
+/// `value` as a TOML basic string (JSON string escapes are valid TOML ones).
+pub fn toml_string(value: &str) -> String {
+    serde_json::to_string(value).unwrap()
+}
