@@ -17,6 +17,7 @@
 mod error;
 mod model;
 mod sqlite;
+mod view;
 
 pub use error::StoreError;
 pub use model::{
@@ -24,6 +25,11 @@ pub use model::{
     Timestamp,
 };
 pub use sqlite::SqliteStore;
+pub use view::{
+    AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
+    EventSummary, LastError, Page, PluginActivity, Pruned, QueueDepth, QueueStats, ReplayRefused,
+    StatusCounts,
+};
 
 use async_trait::async_trait;
 
@@ -61,4 +67,56 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counts deliveries by status, for readiness and tests.
     async fn count_deliveries(&self) -> Result<Vec<(DeliveryStatus, u64)>, StoreError>;
+
+    /// Events matching `filter`, newest first, `limit` per page from `cursor`.
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<EventSummary>, StoreError>;
+
+    /// One event with its deliveries and their attempts.
+    async fn event(&self, id: String) -> Result<Option<EventDetail>, StoreError>;
+
+    /// Deliveries matching `filter`, newest first, `limit` per page from `cursor`.
+    async fn list_deliveries(
+        &self,
+        filter: DeliveryFilter,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<DeliverySummary>, StoreError>;
+
+    /// Deliveries by status and last error of every plugin that has deliveries.
+    async fn plugin_activity(&self) -> Result<Vec<PluginActivity>, StoreError>;
+
+    /// Open deliveries by plugin and the oldest pending one, for metrics.
+    async fn queue_stats(&self) -> Result<QueueStats, StoreError>;
+
+    /// Queues a new delivery of the same event to the same plugin, due at `now`. A replayed dead
+    /// letter points to its replay and no longer counts as dead.
+    async fn replay(
+        &self,
+        delivery_id: i64,
+        now: Timestamp,
+    ) -> Result<Result<i64, ReplayRefused>, StoreError>;
+
+    /// Replays every dead letter of `plugin` not replayed yet, oldest first.
+    async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Vec<i64>, StoreError>;
+
+    /// Queues deliveries to `plugin` of the stored events of `event_types` (every type when empty)
+    /// received in `[since, until)`, oldest first, except events it already has a delivery of.
+    async fn backfill(
+        &self,
+        plugin: String,
+        event_types: Vec<String>,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Deletes webhooks received before `before` with everything of them, except those with an
+    /// event that has a pending or running delivery or a dead letter; and attempts started before
+    /// `before` of finished deliveries.
+    async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError>;
 }

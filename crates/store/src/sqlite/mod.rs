@@ -4,6 +4,9 @@ mod claim;
 mod complete;
 mod ingest;
 mod migrate;
+mod read;
+mod replay;
+mod retention;
 mod writer;
 
 use std::fs::File;
@@ -15,6 +18,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::model::{AttemptRecord, ClaimRequest, Claimed, DeliveryStatus, Ingested, NewWebhook};
+use crate::view::{
+    DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, Page, PluginActivity,
+    Pruned, QueueStats, ReplayRefused,
+};
 use crate::{Store, StoreError, Timestamp};
 use writer::Writer;
 
@@ -186,6 +193,85 @@ impl Store for SqliteStore {
             Ok(counts)
         })
         .await
+    }
+
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<EventSummary>, StoreError> {
+        self.read(move |conn| read::list_events(conn, &filter, limit, cursor.as_deref()))
+            .await
+    }
+
+    async fn event(&self, id: String) -> Result<Option<EventDetail>, StoreError> {
+        self.read(move |conn| read::event(conn, &id)).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        filter: DeliveryFilter,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<DeliverySummary>, StoreError> {
+        // A cursor that is not a delivery id matches nothing rather than everything.
+        let cursor = cursor.map(|cursor| cursor.parse::<i64>().unwrap_or(i64::MIN));
+        self.read(move |conn| read::list_deliveries(conn, &filter, limit, cursor))
+            .await
+    }
+
+    async fn plugin_activity(&self) -> Result<Vec<PluginActivity>, StoreError> {
+        self.read(read::plugin_activity).await
+    }
+
+    async fn queue_stats(&self) -> Result<QueueStats, StoreError> {
+        self.read(read::queue_stats).await
+    }
+
+    async fn replay(
+        &self,
+        delivery_id: i64,
+        now: Timestamp,
+    ) -> Result<Result<i64, ReplayRefused>, StoreError> {
+        self.writer
+            .write(move |conn| replay::replay(conn, delivery_id, now))
+            .await
+    }
+
+    async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Vec<i64>, StoreError> {
+        self.writer
+            .write(move |conn| replay::replay_dead(conn, &plugin, now))
+            .await
+    }
+
+    async fn backfill(
+        &self,
+        plugin: String,
+        event_types: Vec<String>,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.writer
+            .write(move |conn| replay::backfill(conn, &plugin, &event_types, since, until, now))
+            .await
+    }
+
+    async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError> {
+        let mut total = Pruned::default();
+        loop {
+            let batch = self
+                .writer
+                .write(move |conn| retention::prune_batch(conn, before))
+                .await?;
+            total.webhooks += batch.webhooks;
+            total.events += batch.events;
+            total.attempts += batch.attempts;
+            if batch.webhooks < retention::BATCH as u64 && batch.attempts == 0 {
+                return Ok(total);
+            }
+        }
     }
 }
 

@@ -42,6 +42,7 @@ CREATE TABLE deliveries (
     status           TEXT NOT NULL,          -- pending | running | done | skipped | dead
     origin           TEXT NOT NULL,          -- ingest | replay | backfill
     replay_of        INTEGER REFERENCES deliveries (id) ON DELETE SET NULL,
+    replayed_by      INTEGER REFERENCES deliveries (id) ON DELETE SET NULL,  -- set on a replayed dead letter
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt_at  BIGINT NOT NULL,
     lease_owner      TEXT,                   -- instance holding a running delivery
@@ -58,6 +59,7 @@ CREATE INDEX deliveries_open_by_prospect ON deliveries (plugin, prospect_id, id)
 CREATE INDEX deliveries_running ON deliveries (lease_expires_at) WHERE status = 'running';
 CREATE INDEX deliveries_by_event ON deliveries (event_id);
 CREATE INDEX deliveries_by_status ON deliveries (status, plugin);
+CREATE INDEX deliveries_by_plugin ON deliveries (plugin, id);
 
 -- One run of a plugin on a delivery.
 CREATE TABLE attempts (

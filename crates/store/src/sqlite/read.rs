@@ -1,0 +1,331 @@
+//! The admin API's queries: events, deliveries, plugins, the queue.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use crate::view::{
+    AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
+    EventSummary, LastError, Page, PluginActivity, QueueStats, StatusCounts,
+};
+use crate::{DeliveryStatus, StoreError};
+
+/// A dead letter is a dead delivery nobody replayed yet.
+const STATUS_COUNTS: &str = "
+    SELECT CASE WHEN status = 'dead' AND replayed_by IS NOT NULL THEN 'replayed' ELSE status END,
+           COUNT(*)";
+
+pub(super) fn list_events(
+    conn: &Connection,
+    filter: &EventFilter,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<EventSummary>, StoreError> {
+    let failed = StoreError::query("list events");
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT id, webhook_id, event_type, prospect_id, email, occurred_at, received_at
+             FROM events
+             WHERE (?1 IS NULL OR event_type = ?1)
+               AND (?2 IS NULL OR received_at >= ?2)
+               AND (?3 IS NULL OR received_at < ?3)
+               AND (?4 IS NULL OR email = ?4)
+               AND (?5 IS NULL OR id < ?5)
+             ORDER BY id DESC
+             LIMIT ?6",
+        )
+        .map_err(StoreError::query("list events"))?;
+    let mut items = statement
+        .query_map(
+            (
+                &filter.event_type,
+                filter.since,
+                filter.until,
+                &filter.email,
+                cursor,
+                i64::from(limit) + 1,
+            ),
+            event_summary,
+        )
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(failed)?;
+    let next_cursor = next_cursor(&mut items, limit, |event| event.id.clone());
+    for event in &mut items {
+        event.deliveries = delivery_counts(conn, &event.id)?;
+    }
+    Ok(Page { items, next_cursor })
+}
+
+pub(super) fn event(conn: &Connection, id: &str) -> Result<Option<EventDetail>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, webhook_id, event_type, prospect_id, email, occurred_at, received_at,
+                    metadata, item
+             FROM events WHERE id = ?1",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row([id], |row| {
+                    Ok((
+                        event_summary(row)?,
+                        row.get::<_, String>(7)?,
+                        row.get::<_, String>(8)?,
+                    ))
+                })
+                .optional()
+        })
+        .map_err(StoreError::query("read an event"))?;
+    let Some((mut summary, metadata, item)) = row else {
+        return Ok(None);
+    };
+    summary.deliveries = delivery_counts(conn, id)?;
+    let mut deliveries = Vec::new();
+    let summaries = conn
+        .prepare_cached(&format!(
+            "{DELIVERY_COLUMNS} WHERE d.event_id = ?1 ORDER BY d.id"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_map([id], delivery_summary)?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::query("read an event's deliveries"))?;
+    for summary in summaries {
+        let runs = attempts(conn, summary.id)?;
+        deliveries.push(DeliveryDetail { summary, runs });
+    }
+    Ok(Some(EventDetail {
+        summary,
+        metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+        item: serde_json::from_str(&item).unwrap_or(serde_json::Value::Null),
+        deliveries,
+    }))
+}
+
+const DELIVERY_COLUMNS: &str = "
+    SELECT d.id, d.event_id, e.event_type, d.plugin, d.status, d.origin, d.attempts,
+           d.next_attempt_at, d.last_error, d.replay_of, d.replayed_by, d.created_at, d.updated_at
+    FROM deliveries d JOIN events e ON e.id = d.event_id";
+
+pub(super) fn list_deliveries(
+    conn: &Connection,
+    filter: &DeliveryFilter,
+    limit: u32,
+    cursor: Option<i64>,
+) -> Result<Page<DeliverySummary>, StoreError> {
+    let mut items = conn
+        .prepare_cached(&format!(
+            "{DELIVERY_COLUMNS}
+             WHERE (?1 IS NULL OR d.status = ?1)
+               AND (?1 IS NOT 'dead' OR d.replayed_by IS NULL)
+               AND (?2 IS NULL OR d.plugin = ?2)
+               AND (?3 IS NULL OR e.event_type = ?3)
+               AND (?4 IS NULL OR d.id < ?4)
+             ORDER BY d.id DESC
+             LIMIT ?5"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_map(
+                    (
+                        filter.status.map(DeliveryStatus::as_str),
+                        &filter.plugin,
+                        &filter.event_type,
+                        cursor,
+                        i64::from(limit) + 1,
+                    ),
+                    delivery_summary,
+                )?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::query("list deliveries"))?;
+    let next_cursor = next_cursor(&mut items, limit, |delivery| delivery.id.to_string());
+    Ok(Page { items, next_cursor })
+}
+
+pub(super) fn plugin_activity(conn: &Connection) -> Result<Vec<PluginActivity>, StoreError> {
+    let failed = || StoreError::query("summarise plugins");
+    let counts = conn
+        .prepare_cached(&format!(
+            "{STATUS_COUNTS}, plugin FROM deliveries GROUP BY 1, plugin ORDER BY plugin"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(failed())?;
+    let mut plugins: Vec<PluginActivity> = Vec::new();
+    for (status, count, plugin) in counts {
+        if plugins.last().is_none_or(|last| last.plugin != plugin) {
+            plugins.push(PluginActivity {
+                plugin: plugin.clone(),
+                deliveries: StatusCounts::default(),
+                last_error: None,
+            });
+        }
+        if let (Some(last), Some(status)) = (plugins.last_mut(), DeliveryStatus::from_name(&status))
+        {
+            last.deliveries.add(status, count as u64);
+        }
+    }
+    let mut last_error = conn
+        .prepare_cached(
+            "SELECT a.delivery_id, a.started_at, a.outcome, a.detail
+             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+             WHERE d.plugin = ?1 AND a.outcome IN ('retry', 'failed', 'fault')
+             ORDER BY a.id DESC LIMIT 1",
+        )
+        .map_err(failed())?;
+    for plugin in &mut plugins {
+        plugin.last_error = last_error
+            .query_row([&plugin.plugin], |row| {
+                let outcome: String = row.get(2)?;
+                let detail: Option<String> = row.get(3)?;
+                Ok(LastError {
+                    delivery_id: row.get(0)?,
+                    at: row.get(1)?,
+                    message: match detail {
+                        Some(detail) => format!("{outcome}: {detail}"),
+                        None => outcome,
+                    },
+                })
+            })
+            .optional()
+            .map_err(failed())?;
+    }
+    Ok(plugins)
+}
+
+pub(super) fn queue_stats(conn: &Connection) -> Result<QueueStats, StoreError> {
+    let failed = || StoreError::query("read queue depth");
+    let mut stats = QueueStats::default();
+    let rows = conn
+        .prepare_cached(
+            "SELECT plugin,
+                    SUM(status = 'pending'), SUM(status = 'running'),
+                    SUM(status = 'dead' AND replayed_by IS NULL)
+             FROM deliveries WHERE status IN ('pending', 'running', 'dead')
+             GROUP BY plugin",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(failed())?;
+    for (plugin, pending, running, dead) in rows {
+        let depth = stats.by_plugin.entry(plugin).or_default();
+        depth.pending = pending as u64;
+        depth.running = running as u64;
+        depth.dead = dead as u64;
+    }
+    stats.oldest_pending_since = conn
+        .prepare_cached("SELECT MIN(created_at) FROM deliveries WHERE status = 'pending'")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+        .map_err(failed())?;
+    Ok(stats)
+}
+
+fn delivery_counts(conn: &Connection, event_id: &str) -> Result<StatusCounts, StoreError> {
+    let mut counts = StatusCounts::default();
+    let rows = conn
+        .prepare_cached(&format!(
+            "{STATUS_COUNTS} FROM deliveries WHERE event_id = ?1 GROUP BY 1"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_map([event_id], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::query("count an event's deliveries"))?;
+    for (status, count) in rows {
+        if let Some(status) = DeliveryStatus::from_name(&status) {
+            counts.add(status, count as u64);
+        }
+    }
+    Ok(counts)
+}
+
+fn attempts(conn: &Connection, delivery_id: i64) -> Result<Vec<AttemptView>, StoreError> {
+    conn.prepare_cached(
+        "SELECT attempt, plugin_hash, started_at, duration_us, outcome, detail, logs, requests
+         FROM attempts WHERE delivery_id = ?1 ORDER BY attempt",
+    )
+    .and_then(|mut statement| {
+        statement
+            .query_map([delivery_id], |row| {
+                Ok(AttemptView {
+                    attempt: row.get(0)?,
+                    plugin_hash: row.get(1)?,
+                    started_at: row.get(2)?,
+                    duration_us: row.get(3)?,
+                    outcome: row.get(4)?,
+                    detail: row.get(5)?,
+                    logs: json(row.get::<_, String>(6)?),
+                    requests: json(row.get::<_, String>(7)?),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(StoreError::query("read a delivery's attempts"))
+}
+
+fn json(text: String) -> serde_json::Value {
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
+
+fn event_summary(row: &Row<'_>) -> rusqlite::Result<EventSummary> {
+    Ok(EventSummary {
+        id: row.get(0)?,
+        webhook_id: row.get(1)?,
+        event_type: row.get(2)?,
+        prospect_id: row.get(3)?,
+        email: row.get(4)?,
+        occurred_at: row.get(5)?,
+        received_at: row.get(6)?,
+        deliveries: StatusCounts::default(),
+    })
+}
+
+fn delivery_summary(row: &Row<'_>) -> rusqlite::Result<DeliverySummary> {
+    let status: String = row.get(4)?;
+    Ok(DeliverySummary {
+        id: row.get(0)?,
+        event_id: row.get(1)?,
+        event_type: row.get(2)?,
+        plugin: row.get(3)?,
+        status: DeliveryStatus::from_name(&status).unwrap_or(DeliveryStatus::Pending),
+        origin: row.get(5)?,
+        attempts: row.get(6)?,
+        next_attempt_at: row.get(7)?,
+        last_error: row.get(8)?,
+        replay_of: row.get(9)?,
+        replayed_by: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
+    })
+}
+
+/// Keeps `limit` of the `limit + 1` rows read; the cursor of the last kept row when there are more.
+fn next_cursor<T>(items: &mut Vec<T>, limit: u32, cursor: impl Fn(&T) -> String) -> Option<String> {
+    if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(cursor)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,92 @@
+//! Replays and backfills: new deliveries of stored events, queued like any other.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::view::ReplayRefused;
+use crate::{DeliveryStatus, StoreError, Timestamp};
+
+pub(super) fn replay(
+    conn: &Connection,
+    delivery_id: i64,
+    now: Timestamp,
+) -> Result<Result<i64, ReplayRefused>, StoreError> {
+    let status: Option<String> = conn
+        .prepare_cached("SELECT status FROM deliveries WHERE id = ?1")
+        .and_then(|mut statement| statement.query_row([delivery_id], |row| row.get(0)).optional())
+        .map_err(StoreError::query("find a delivery to replay"))?;
+    let Some(status) = status.as_deref().and_then(DeliveryStatus::from_name) else {
+        return Ok(Err(ReplayRefused::NotFound));
+    };
+    if matches!(status, DeliveryStatus::Pending | DeliveryStatus::Running) {
+        return Ok(Err(ReplayRefused::StillOpen(status)));
+    }
+    let new_id = conn
+        .prepare_cached(
+            "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, replay_of,
+                                     attempts, next_attempt_at, created_at, updated_at)
+             SELECT event_id, plugin, prospect_id, 'pending', 'replay', id, 0, ?2, ?2, ?2
+             FROM deliveries WHERE id = ?1
+             RETURNING id",
+        )
+        .and_then(|mut statement| statement.query_row((delivery_id, now), |row| row.get(0)))
+        .map_err(StoreError::query("queue a replay"))?;
+    conn.prepare_cached("UPDATE deliveries SET replayed_by = ?2, updated_at = ?3 WHERE id = ?1")
+        .and_then(|mut statement| statement.execute((delivery_id, new_id, now)))
+        .map_err(StoreError::query("mark a replayed delivery"))?;
+    Ok(Ok(new_id))
+}
+
+pub(super) fn replay_dead(
+    conn: &Connection,
+    plugin: &str,
+    now: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    let dead: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM deliveries
+             WHERE plugin = ?1 AND status = 'dead' AND replayed_by IS NULL ORDER BY id",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_map([plugin], |row| row.get(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::query("find dead letters"))?;
+    let mut replays = Vec::with_capacity(dead.len());
+    for id in dead {
+        if let Ok(new_id) = replay(conn, id, now)? {
+            replays.push(new_id);
+        }
+    }
+    Ok(replays)
+}
+
+pub(super) fn backfill(
+    conn: &Connection,
+    plugin: &str,
+    event_types: &[String],
+    since: Timestamp,
+    until: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    // The types travel as one JSON array (PostgreSQL: `= ANY($2)`).
+    let types = serde_json::to_string(event_types).unwrap_or_else(|_| "[]".to_owned());
+    conn.prepare_cached(
+        "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
+                                 next_attempt_at, created_at, updated_at)
+         SELECT e.id, ?1, e.prospect_id, 'pending', 'backfill', 0, ?5, ?5, ?5
+         FROM events e
+         WHERE (json_array_length(?2) = 0
+                OR e.event_type IN (SELECT value FROM json_each(?2)))
+           AND e.received_at >= ?3 AND e.received_at < ?4
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.plugin = ?1)
+         ORDER BY e.received_at, e.id
+         RETURNING id",
+    )
+    .and_then(|mut statement| {
+        statement
+            .query_map((plugin, &types, since, until, now), |row| row.get(0))?
+            .collect::<Result<Vec<i64>, _>>()
+    })
+    .map_err(StoreError::query("queue a backfill"))
+}

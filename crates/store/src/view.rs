@@ -1,0 +1,237 @@
+//! What the store shows of its contents: the read models behind the admin API.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{DeliveryStatus, Timestamp};
+
+/// Deliveries by status. `dead` counts dead letters not yet replayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusCounts {
+    /// Waiting.
+    pub pending: u64,
+    /// Claimed by a worker.
+    pub running: u64,
+    /// Handled.
+    pub done: u64,
+    /// Skipped by the plugin.
+    pub skipped: u64,
+    /// Dead letters not yet replayed.
+    pub dead: u64,
+}
+
+impl StatusCounts {
+    pub(crate) fn add(&mut self, status: DeliveryStatus, count: u64) {
+        match status {
+            DeliveryStatus::Pending => self.pending += count,
+            DeliveryStatus::Running => self.running += count,
+            DeliveryStatus::Done => self.done += count,
+            DeliveryStatus::Skipped => self.skipped += count,
+            DeliveryStatus::Dead => self.dead += count,
+        }
+    }
+}
+
+/// One event, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventSummary {
+    /// `{webhook_id}:{index}`.
+    pub id: String,
+    /// The webhook it came in.
+    pub webhook_id: String,
+    /// Its type.
+    pub event_type: String,
+    /// Its prospect.
+    pub prospect_id: Option<String>,
+    /// Its prospect's email.
+    pub email: Option<String>,
+    /// When it happened, as SmartReach says (Unix ms).
+    pub occurred_at: Option<Timestamp>,
+    /// When the host received it (Unix ms).
+    pub received_at: Timestamp,
+    /// Its deliveries by status.
+    pub deliveries: StatusCounts,
+}
+
+/// One event with everything that happened to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventDetail {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: EventSummary,
+    /// The webhook's metadata.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub metadata: serde_json::Value,
+    /// The data item.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub item: serde_json::Value,
+    /// Its deliveries, oldest first, each with its attempts.
+    pub deliveries: Vec<DeliveryDetail>,
+}
+
+/// One delivery, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliverySummary {
+    /// Its id.
+    pub id: i64,
+    /// The event.
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// The plugin.
+    pub plugin: String,
+    /// Its state.
+    pub status: DeliveryStatus,
+    /// `ingest`, `replay` or `backfill`.
+    pub origin: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When it is due (Unix ms), for a pending one.
+    pub next_attempt_at: Timestamp,
+    /// Why the last attempt did not finish it.
+    pub last_error: Option<String>,
+    /// The delivery this one replays.
+    pub replay_of: Option<i64>,
+    /// The delivery that replays this dead letter.
+    pub replayed_by: Option<i64>,
+    /// Created (Unix ms).
+    pub created_at: Timestamp,
+    /// Last changed (Unix ms).
+    pub updated_at: Timestamp,
+}
+
+/// One delivery with its attempts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryDetail {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: DeliverySummary,
+    /// Its attempts, in order.
+    pub runs: Vec<AttemptView>,
+}
+
+/// One attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttemptView {
+    /// 1 for the first.
+    pub attempt: u32,
+    /// Content hash of the plugin version that ran.
+    pub plugin_hash: String,
+    /// Started (Unix ms).
+    pub started_at: Timestamp,
+    /// How long, in microseconds.
+    pub duration_us: i64,
+    /// `done`, `skipped`, `retry`, `failed` or `fault`.
+    pub outcome: String,
+    /// The reason or the fault.
+    pub detail: Option<String>,
+    /// The plugin's log lines: `{level, source, message}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub logs: serde_json::Value,
+    /// Its outbound requests: `{method, origin, decision}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub requests: serde_json::Value,
+}
+
+/// What the store holds for one plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginActivity {
+    /// The plugin.
+    pub plugin: String,
+    /// Its deliveries by status.
+    pub deliveries: StatusCounts,
+    /// Its most recent unsuccessful attempt.
+    pub last_error: Option<LastError>,
+}
+
+/// A plugin's most recent unsuccessful attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastError {
+    /// The delivery.
+    pub delivery_id: i64,
+    /// When the attempt started (Unix ms).
+    pub at: Timestamp,
+    /// Its outcome and detail.
+    pub message: String,
+}
+
+/// Open deliveries of one plugin, for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Pending.
+    pub pending: u64,
+    /// Running.
+    pub running: u64,
+    /// Dead letters not yet replayed.
+    pub dead: u64,
+}
+
+/// The queue at one moment, for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// By plugin.
+    pub by_plugin: BTreeMap<String, QueueDepth>,
+    /// When the oldest pending delivery was created (Unix ms).
+    pub oldest_pending_since: Option<Timestamp>,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only this type.
+    pub event_type: Option<String>,
+    /// Received at or after (Unix ms).
+    pub since: Option<Timestamp>,
+    /// Received before (Unix ms).
+    pub until: Option<Timestamp>,
+    /// Only this prospect email (exact).
+    pub email: Option<String>,
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// Only this status (`dead`: dead letters not yet replayed).
+    pub status: Option<DeliveryStatus>,
+    /// Only this plugin.
+    pub plugin: Option<String>,
+    /// Only events of this type.
+    pub event_type: Option<String>,
+}
+
+/// A page of a list, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass back as `cursor` for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// What a retention run deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    /// Webhooks deleted, with their events, deliveries and attempts.
+    pub webhooks: u64,
+    /// Events deleted with them.
+    pub events: u64,
+    /// Attempts of finished deliveries of events that are kept.
+    pub attempts: u64,
+}
+
+/// Why a replay was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayRefused {
+    /// No such delivery.
+    NotFound,
+    /// It is still pending or running: it will run anyway.
+    StillOpen(DeliveryStatus),
+}

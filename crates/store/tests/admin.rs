@@ -1,0 +1,215 @@
+//! The store's admin side: lists and filters, replays of dead letters, backfills, and retention.
+
+use smartreach_store::{
+    AttemptRecord, ClaimRequest, DeliveryFilter, DeliveryStatus, EventFilter, NewEvent,
+    NewWebhook, Next, ReplayRefused, SqliteStore, Store,
+};
+
+fn webhook(id: &str, at: i64, event_type: &str, email: &str, plugins: &[&str]) -> NewWebhook {
+    NewWebhook {
+        id: id.to_owned(),
+        source: "test".to_owned(),
+        received_at: at,
+        body: id.as_bytes().to_vec(),
+        body_sha256: id.to_owned(),
+        event_type: event_type.to_owned(),
+        events: vec![NewEvent {
+            id: format!("{id}:0"),
+            index: 0,
+            event_type: event_type.to_owned(),
+            prospect_id: Some(id.to_owned()),
+            email: Some(email.to_owned()),
+            occurred_at: None,
+            metadata: "{}".to_owned(),
+            item: r#"{"prospect":{"prospect_id":1}}"#.to_owned(),
+            plugins: plugins.iter().map(|p| (*p).to_owned()).collect(),
+        }],
+    }
+}
+
+async fn finish(store: &SqliteStore, plugin: &str, next: Next) -> Vec<i64> {
+    let claimed = store
+        .claim(
+            "me",
+            i64::MAX - 1,
+            i64::MAX,
+            vec![ClaimRequest {
+                plugin: plugin.to_owned(),
+                limit: 100,
+            }],
+        )
+        .await
+        .unwrap();
+    for delivery in &claimed {
+        let record = AttemptRecord {
+            delivery_id: delivery.delivery_id,
+            plugin_hash: "h".to_owned(),
+            started_at: 1,
+            duration_us: 1,
+            outcome: "failed",
+            detail: Some("boom".to_owned()),
+            logs: "[]".to_owned(),
+            requests: "[]".to_owned(),
+            next: next.clone(),
+        };
+        assert!(store.complete("me", record).await.unwrap());
+    }
+    claimed.iter().map(|c| c.delivery_id).collect()
+}
+
+async fn seeded() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+    store
+        .ingest(webhook("A", 1_000, "prospect.created", "a@x.example", &["crm"]), 0)
+        .await
+        .unwrap();
+    store
+        .ingest(webhook("B", 2_000, "activity.email.replied", "b@x.example", &["crm", "slack"]), 0)
+        .await
+        .unwrap();
+    store
+        .ingest(webhook("C", 3_000, "prospect.created", "c@x.example", &[]), 0)
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn events_are_listed_newest_first_filtered_and_paged() {
+    let (_dir, store) = seeded().await;
+    let all = store
+        .list_events(EventFilter::default(), 2, None)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.items.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["C:0", "B:0"]);
+    let rest = store
+        .list_events(EventFilter::default(), 2, all.next_cursor)
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].id, "A:0");
+    assert_eq!(rest.next_cursor, None);
+    assert_eq!(all.items[1].deliveries.pending, 2);
+
+    let by_type = EventFilter {
+        event_type: Some("prospect.created".to_owned()),
+        since: Some(1_500),
+        ..EventFilter::default()
+    };
+    let found = store.list_events(by_type, 10, None).await.unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].id, "C:0");
+    let by_email = EventFilter {
+        email: Some("b@x.example".to_owned()),
+        until: Some(2_001),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        store.list_events(by_email, 10, None).await.unwrap().items[0].id,
+        "B:0"
+    );
+
+    let detail = store.event("B:0".to_owned()).await.unwrap().unwrap();
+    assert_eq!(detail.deliveries.len(), 2);
+    assert_eq!(detail.item["prospect"]["prospect_id"], 1);
+    assert!(store.event("nope".to_owned()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
+    let (_dir, store) = seeded().await;
+    let dead = finish(
+        &store,
+        "crm",
+        Next::Dead {
+            error: "failed: boom".to_owned(),
+        },
+    )
+    .await;
+    assert_eq!(dead.len(), 2);
+    let filter = DeliveryFilter {
+        status: Some(DeliveryStatus::Dead),
+        plugin: Some("crm".to_owned()),
+        ..DeliveryFilter::default()
+    };
+    assert_eq!(
+        store.list_deliveries(filter.clone(), 10, None).await.unwrap().items.len(),
+        2
+    );
+    let activity = store.plugin_activity().await.unwrap();
+    let crm = activity.iter().find(|p| p.plugin == "crm").unwrap();
+    assert_eq!(crm.deliveries.dead, 2);
+    assert_eq!(crm.last_error.as_ref().unwrap().message, "failed: boom");
+
+    let one = store.replay(dead[0], 5).await.unwrap().unwrap();
+    let rest = store.replay_dead("crm".to_owned(), 5).await.unwrap();
+    assert_eq!(rest.len(), 1, "the replayed one is not replayed again");
+    assert!(store.replay_dead("crm".to_owned(), 5).await.unwrap().is_empty());
+    assert_eq!(
+        store.replay(one, 5).await.unwrap(),
+        Err(ReplayRefused::StillOpen(DeliveryStatus::Pending))
+    );
+    assert_eq!(store.replay(999, 5).await.unwrap(), Err(ReplayRefused::NotFound));
+
+    assert!(store.list_deliveries(filter, 10, None).await.unwrap().items.is_empty());
+    let replays = store
+        .list_deliveries(
+            DeliveryFilter {
+                status: Some(DeliveryStatus::Pending),
+                plugin: Some("crm".to_owned()),
+                ..DeliveryFilter::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(replays.len(), 2);
+    assert!(replays.iter().all(|d| d.origin == "replay" && d.replay_of.is_some()));
+    assert_eq!(store.queue_stats().await.unwrap().by_plugin["crm"].dead, 0);
+}
+
+#[tokio::test]
+async fn a_backfill_covers_stored_events_of_its_types_once() {
+    let (_dir, store) = seeded().await;
+    let queued = store
+        .backfill("new".to_owned(), vec!["prospect.created".to_owned()], 0, 10_000, 9)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 2, "A and C, not the reply");
+    let again = store
+        .backfill("new".to_owned(), vec![], 0, 10_000, 9)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "only B was left; every type when none is given");
+    let window = store
+        .backfill("other".to_owned(), vec![], 1_500, 3_000, 9)
+        .await
+        .unwrap();
+    assert_eq!(window.len(), 1, "only B was received in [1500, 3000)");
+}
+
+#[tokio::test]
+async fn retention_keeps_events_with_open_deliveries_or_dead_letters() {
+    let (_dir, store) = seeded().await;
+    // A: done; B: crm dead, slack pending; C: no deliveries.
+    finish(&store, "crm", Next::Done).await;
+    store
+        .ingest(webhook("D", 4_000, "prospect.created", "d@x.example", &["crm"]), 0)
+        .await
+        .unwrap();
+    let pruned = store.prune(3_500).await.unwrap();
+    assert_eq!(pruned.webhooks, 2, "A (done) and C (nothing to deliver)");
+    let left: Vec<_> = store
+        .list_events(EventFilter::default(), 10, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(left, ["D:0", "B:0"], "B still has a pending delivery, D is recent");
+}
