@@ -10,7 +10,8 @@ use smartreach_store::Store;
 use tokio::sync::Notify;
 
 use crate::config::{IngestConfig, SourceConfig};
-use crate::health;
+use crate::metrics::Metrics;
+use crate::{admin, health, observe};
 use crate::ingest::{self, token::Tokens};
 use crate::plugins::Registry;
 use crate::problem::Problem;
@@ -31,6 +32,10 @@ pub struct App {
     pub wake: Arc<Notify>,
     /// Set once the plugin folder was loaded at start.
     pub plugins_loaded: AtomicBool,
+    /// The admin API's bearer token; `None` turns the API off.
+    pub admin_token: Option<String>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl App {
@@ -46,6 +51,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/hooks/smartreach/{token}", post(ingest::receive))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(observe::metrics))
+        .route("/api/v1/openapi.json", get(observe::openapi))
+        .merge(admin::router(Arc::clone(&app)))
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,

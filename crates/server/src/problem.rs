@@ -200,3 +200,17 @@ mod tests {
         let _ = Problem::new(StatusCode::NOT_FOUND, "x", "X", "d").with("status", 200);
     }
 }
+
+/// The shape of a problem document, for the OpenAPI description.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemDoc {
+    /// `/problems/{slug}`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong and what to do.
+    pub detail: String,
+}

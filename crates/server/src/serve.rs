@@ -17,6 +17,8 @@ use crate::config::Config;
 use crate::default_source::{default_source, token_file};
 use crate::dispatch::{Dispatcher, RetrySchedule};
 use crate::ingest::token::Tokens;
+use crate::metrics::Metrics;
+use crate::retention;
 use crate::plugins::{Registry, Watcher};
 use crate::shutdown::Shutdown;
 
@@ -114,6 +116,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     })?);
     let registry = Arc::new(Registry::default());
     let wake = Arc::new(Notify::new());
+    let metrics = Arc::new(Metrics::default());
     let app = Arc::new(App {
         store: Arc::clone(&store),
         registry: Arc::clone(&registry),
@@ -122,7 +125,12 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         ingest: config.ingest.clone(),
         wake: Arc::clone(&wake),
         plugins_loaded: Default::default(),
+        admin_token: config.admin_token.clone(),
+        metrics: Arc::clone(&metrics),
     });
+    if app.admin_token.is_none() {
+        tracing::info!("admin API off: set admin.token to turn on /api/v1");
+    }
 
     let mut watcher = Watcher::new(
         config.plugin_dir.clone(),
@@ -153,6 +161,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
             config.delivery.retry_schedule.clone(),
             config.delivery.jitter,
         )),
+        metrics,
         workers: config.delivery.workers,
         poll_interval: config.delivery.poll_interval,
         lease: runtime.config().max_timeout + Duration::from_secs(60),
@@ -160,6 +169,12 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         grace: config.shutdown_grace,
     };
     let dispatch = tokio::spawn(dispatcher.run(shutdown.clone()));
+    let retention = tokio::spawn(retention::run(
+        Arc::clone(&store),
+        config.retention.max_age,
+        config.retention.interval,
+        shutdown.clone(),
+    ));
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -180,6 +195,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     shutdown.trigger();
     let _ = dispatch.await;
     let _ = watch.await;
+    let _ = retention.await;
     tracing::info!("stopped");
     server.map_err(ServeError::Server)
 }

@@ -74,6 +74,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// `shutdown.grace_period`: how long in-flight work may take to finish on shutdown.
     pub shutdown_grace: Duration,
+    /// `[retention]`: how long stored events and attempts are kept.
+    pub retention: RetentionConfig,
     /// `admin.token`: the admin API's bearer token; `None` turns the admin API off.
     pub admin_token: Option<String>,
 }
@@ -134,6 +136,15 @@ pub struct DeliveryConfig {
     pub poll_interval: Duration,
 }
 
+/// `[retention]`: pruning of old, finished events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// `retention.max_age`: webhooks older than this are deleted once nothing of them is open.
+    pub max_age: Duration,
+    /// `retention.interval`: how often the pruning runs.
+    pub interval: Duration,
+}
+
 /// `[plugins]`: loading and running plugins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginsConfig {
@@ -187,6 +198,7 @@ impl fmt::Debug for Config {
             .field("delivery", &self.delivery)
             .field("plugins", &self.plugins)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("retention", &self.retention)
             .field("admin_token", &self.admin_token.as_ref().map(|_| Redacted))
             .finish()
     }

@@ -36,6 +36,8 @@ pub(crate) const KEYS: &[&str] = &[
     "plugins.max_instances",
     "plugins.cache_dir",
     "shutdown.grace_period",
+    "retention.max_age",
+    "retention.interval",
     "admin.token",
 ];
 
@@ -59,6 +61,7 @@ pub(crate) struct RawConfig {
     pub delivery: RawDelivery,
     pub plugins: RawPlugins,
     pub shutdown: RawShutdown,
+    pub retention: RawRetention,
     #[serde(default)]
     pub admin: RawAdmin,
 }
@@ -116,6 +119,13 @@ pub(crate) struct RawPlugins {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawShutdown {
     pub grace_period: ConfigDuration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetention {
+    pub max_age: ConfigDuration,
+    pub interval: ConfigDuration,
 }
 
 #[derive(Default, Deserialize)]

@@ -12,7 +12,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use super::layers::Origins;
 use super::raw::{RawConfig, RawSource};
 use super::{
-    Config, ConfigError, DeliveryConfig, IngestConfig, LogConfig, PluginsConfig, SourceConfig,
+    Config, ConfigError, DeliveryConfig, IngestConfig, LogConfig, PluginsConfig, RetentionConfig,
+    SourceConfig,
 };
 
 /// Shortest token, admin token and decoded signing secret accepted: 16 characters or bytes.
@@ -177,6 +178,10 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         delivery,
         plugins,
         shutdown_grace: raw.shutdown.grace_period.0,
+        retention: RetentionConfig {
+            max_age: check.positive("retention.max_age", raw.retention.max_age.0)?,
+            interval: check.positive("retention.interval", raw.retention.interval.0)?,
+        },
         admin_token: raw.admin.token,
     })
 }

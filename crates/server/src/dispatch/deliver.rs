@@ -8,12 +8,14 @@ use smartreach_store::{AttemptRecord, Claimed, Store};
 
 use super::RetrySchedule;
 use crate::clock::now_ms;
+use crate::metrics::Metrics;
 
 /// Runs `delivery` on `plugin` and records the attempt for `owner`.
 pub(super) async fn deliver(
     store: Arc<dyn Store>,
     owner: Arc<str>,
     schedule: Arc<RetrySchedule>,
+    metrics: Arc<Metrics>,
     plugin: Arc<Plugin>,
     delivery: Claimed,
 ) {
@@ -33,6 +35,7 @@ pub(super) async fn deliver(
     }
     let next = schedule.next(&invocation.outcome, attempt, now_ms());
     let (outcome, detail) = describe(&invocation.outcome);
+    metrics.delivery_finished(plugin.name(), outcome, invocation.duration);
     tracing::info!(
         outcome,
         detail = detail.as_deref().unwrap_or(""),

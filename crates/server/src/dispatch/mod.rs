@@ -33,6 +33,8 @@ pub struct Dispatcher {
     pub owner: Arc<str>,
     /// What happens after a failed attempt.
     pub schedule: Arc<RetrySchedule>,
+    /// Where outcomes are counted.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Deliveries in flight at most.
     pub workers: usize,
     /// How often to look for due deliveries when nothing wakes the loop.
@@ -85,6 +87,7 @@ impl Dispatcher {
                                 Arc::clone(&self.store),
                                 Arc::clone(&self.owner),
                                 Arc::clone(&self.schedule),
+                                Arc::clone(&self.metrics),
                                 plugin,
                                 delivery,
                             );

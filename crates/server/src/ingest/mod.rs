@@ -31,14 +31,29 @@ struct Receipt {
     duplicate: bool,
 }
 
-/// The ingest handler.
+/// The ingest handler; every rejection is counted by its problem's slug.
 pub async fn receive(
     State(app): State<Arc<App>>,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    let Some(source) = app.tokens.find(&token).map(|index| &app.sources[index]) else {
+    let started = std::time::Instant::now();
+    let result = accept(&app, &token, &headers, body).await;
+    match &result {
+        Ok(_) => app.metrics.ingest_latency(started.elapsed()),
+        Err(problem) => app.metrics.ingest_rejected(problem.slug()),
+    }
+    result
+}
+
+async fn accept(
+    app: &App,
+    token: &str,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let Some(source) = app.tokens.find(token).map(|index| &app.sources[index]) else {
         return Err(Problem::new(
             StatusCode::NOT_FOUND,
             "unknown-token",
@@ -46,11 +61,11 @@ pub async fn receive(
             "no source is configured with this token; check the URL given to SmartReach",
         ));
     };
-    require_json(&headers)?;
-    let body = body::read(body, &headers, app.ingest.max_body_bytes).await?;
+    require_json(headers)?;
+    let body = body::read(body, headers, app.ingest.max_body_bytes).await?;
     if !source.signing_secrets.is_empty() {
         signature::verify(
-            &headers,
+            headers,
             &body,
             &source.signing_secrets,
             std::time::SystemTime::now(),
@@ -91,6 +106,7 @@ pub async fn receive(
             deliveries,
         } => {
             app.wake.notify_one();
+            app.metrics.webhook_received(&source.name, &event_type);
             tracing::info!(webhook = %webhook_id, source = %source.name, %event_type, events, deliveries, "webhook stored");
             (
                 StatusCode::ACCEPTED,
@@ -104,6 +120,7 @@ pub async fn receive(
                 .into_response()
         }
         Ingested::Duplicate { webhook_id, .. } => {
+            app.metrics.webhook_duplicate(&source.name);
             tracing::info!(webhook = %webhook_id, source = %source.name, %event_type, "redelivery of a stored webhook: acknowledged, not processed again");
             (
                 StatusCode::OK,

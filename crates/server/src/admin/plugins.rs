@@ -1,0 +1,122 @@
+//! `GET /api/v1/plugins`: what is loaded, and what the store holds for each plugin.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use smartreach_plugin_runtime::{Plugin, Subscriptions};
+use smartreach_store::{LastError, StatusCounts};
+use utoipa::ToSchema;
+
+use super::query::store_failed;
+use crate::app::App;
+use crate::problem::Problem;
+
+/// One plugin: loaded, or known only from its deliveries (removed from the folder).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginInfo {
+    /// Its name (the file stem).
+    name: String,
+    /// Whether a version of it is loaded now.
+    loaded: bool,
+    /// SHA-256 of the loaded `.wasm`.
+    content_hash: Option<String>,
+    /// What it says it does.
+    description: Option<String>,
+    /// The event types it receives (`*` for all).
+    subscriptions: Vec<String>,
+    /// Its effective limits.
+    limits: Option<LimitsView>,
+    /// The hosts it may call.
+    allowed_outbound_hosts: Vec<String>,
+    /// Its deliveries by status (`dead`: dead letters not yet replayed).
+    deliveries: StatusCounts,
+    /// Its most recent unsuccessful attempt.
+    last_error: Option<LastError>,
+}
+
+/// A plugin's effective limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitsView {
+    /// Deadline of one invocation.
+    timeout_ms: u64,
+    /// Linear-memory cap.
+    memory_mib: u64,
+    /// Timeout of one outbound request.
+    http_timeout_ms: u64,
+    /// Largest outbound response body read.
+    max_response_bytes: u64,
+    /// Invocations at once.
+    max_concurrency: u32,
+}
+
+/// The plugins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginList {
+    /// By name.
+    items: Vec<PluginInfo>,
+}
+
+/// Lists plugins: the loaded ones and those that only have deliveries.
+#[utoipa::path(
+    get, path = "/api/v1/plugins", tag = "plugins",
+    responses(
+        (status = 200, description = "Every plugin", body = PluginList),
+        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
+    ),
+    security(("admin_token" = []))
+)]
+pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Problem> {
+    let activity = app.store.plugin_activity().await.map_err(store_failed)?;
+    let loaded = app.registry.snapshot();
+    let mut by_name: BTreeMap<String, PluginInfo> = loaded
+        .iter()
+        .map(|plugin| (plugin.name().to_owned(), loaded_info(plugin)))
+        .collect();
+    for plugin in activity {
+        let info = by_name
+            .entry(plugin.plugin.clone())
+            .or_insert_with(|| PluginInfo {
+                name: plugin.plugin.clone(),
+                loaded: false,
+                content_hash: None,
+                description: None,
+                subscriptions: Vec::new(),
+                limits: None,
+                allowed_outbound_hosts: Vec::new(),
+                deliveries: StatusCounts::default(),
+                last_error: None,
+            });
+        info.deliveries = plugin.deliveries;
+        info.last_error = plugin.last_error;
+    }
+    Ok(Json(PluginList {
+        items: by_name.into_values().collect(),
+    }))
+}
+
+fn loaded_info(plugin: &Plugin) -> PluginInfo {
+    let limits = plugin.limits();
+    PluginInfo {
+        name: plugin.name().to_owned(),
+        loaded: true,
+        content_hash: Some(plugin.content_hash().to_owned()),
+        description: Some(plugin.declaration().description.clone()),
+        subscriptions: match plugin.subscriptions() {
+            Subscriptions::All => vec!["*".to_owned()],
+            Subscriptions::Only(types) => types.clone(),
+        },
+        limits: Some(LimitsView {
+            timeout_ms: limits.timeout.as_millis() as u64,
+            memory_mib: limits.memory_bytes / (1024 * 1024),
+            http_timeout_ms: limits.http_timeout.as_millis() as u64,
+            max_response_bytes: limits.max_response_bytes,
+            max_concurrency: limits.max_concurrency,
+        }),
+        allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
+        deliveries: StatusCounts::default(),
+        last_error: None,
+    }
+}

@@ -1,0 +1,175 @@
+//! Replays and backfills: `POST /api/v1/deliveries/{id}/replay`,
+//! `POST /api/v1/plugins/{name}/replay-dead`, `POST /api/v1/plugins/{name}/backfill`.
+//! Each queues new deliveries, which run and retry like any other.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use smartreach_plugin_runtime::Subscriptions;
+use smartreach_store::ReplayRefused;
+use utoipa::ToSchema;
+
+use super::query::store_failed;
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::problem::Problem;
+
+/// The deliveries queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queued {
+    /// How many.
+    count: usize,
+    /// Their ids.
+    deliveries: Vec<i64>,
+}
+
+impl Queued {
+    fn new(deliveries: Vec<i64>) -> (StatusCode, Json<Self>) {
+        (
+            StatusCode::ACCEPTED,
+            Json(Self {
+                count: deliveries.len(),
+                deliveries,
+            }),
+        )
+    }
+}
+
+/// Replays one finished delivery (done, skipped or dead) as a new delivery.
+#[utoipa::path(
+    post, path = "/api/v1/deliveries/{id}/replay", tag = "replay",
+    params(("id" = i64, Path, description = "Delivery id")),
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 404, description = "No such delivery", body = crate::problem::ProblemDoc),
+        (status = 409, description = "Still pending or running", body = crate::problem::ProblemDoc),
+        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
+    ),
+    security(("admin_token" = []))
+)]
+pub async fn one(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Queued>), Problem> {
+    match app.store.replay(id, now_ms()).await.map_err(store_failed)? {
+        Ok(new_id) => {
+            app.wake.notify_one();
+            tracing::info!(delivery = id, replay = new_id, "delivery replayed");
+            Ok(Queued::new(vec![new_id]))
+        }
+        Err(ReplayRefused::NotFound) => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "delivery-not-found",
+            "No such delivery",
+            format!("no delivery has the id {id}"),
+        )),
+        Err(ReplayRefused::StillOpen(status)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "delivery-open",
+            "Delivery still queued",
+            format!(
+                "delivery {id} is {}; it runs anyway, replay it once it is done, skipped or dead",
+                status.as_str()
+            ),
+        )),
+    }
+}
+
+/// Replays every dead letter of a plugin (after it was fixed), oldest first.
+#[utoipa::path(
+    post, path = "/api/v1/plugins/{name}/replay-dead", tag = "replay",
+    params(("name" = String, Path, description = "Plugin name")),
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
+    ),
+    security(("admin_token" = []))
+)]
+pub async fn dead(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<Queued>), Problem> {
+    let queued = app
+        .store
+        .replay_dead(name.clone(), now_ms())
+        .await
+        .map_err(store_failed)?;
+    app.wake.notify_one();
+    tracing::info!(plugin = %name, count = queued.len(), "dead letters replayed");
+    Ok(Queued::new(queued))
+}
+
+/// What to backfill.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BackfillRequest {
+    /// Event types; default: the plugin's subscriptions.
+    #[serde(default)]
+    event_types: Option<Vec<String>>,
+    /// Events received at or after (Unix ms).
+    since: i64,
+    /// Events received before (Unix ms); default: now.
+    #[serde(default)]
+    until: Option<i64>,
+}
+
+/// Runs a loaded plugin over stored events: one new delivery per matching event it has none of.
+#[utoipa::path(
+    post, path = "/api/v1/plugins/{name}/backfill", tag = "replay",
+    params(("name" = String, Path, description = "Plugin name")),
+    request_body = BackfillRequest,
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 400, description = "Invalid request body", body = crate::problem::ProblemDoc),
+        (status = 404, description = "Plugin not loaded", body = crate::problem::ProblemDoc),
+        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
+    ),
+    security(("admin_token" = []))
+)]
+pub async fn backfill(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Result<Json<BackfillRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Queued>), Problem> {
+    let Json(request) = body.map_err(|rejection| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-body",
+            "Invalid request body",
+            rejection.body_text(),
+        )
+    })?;
+    let Some(plugin) = app.registry.snapshot().get(&name).cloned() else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "plugin-not-loaded",
+            "Plugin not loaded",
+            format!("no plugin `{name}` is loaded; add {name}.wasm to the plugin folder first"),
+        ));
+    };
+    let event_types = match request.event_types {
+        Some(types) => types,
+        None => match plugin.subscriptions() {
+            Subscriptions::All => Vec::new(),
+            Subscriptions::Only(types) => types.clone(),
+        },
+    };
+    let now = now_ms();
+    let queued = app
+        .store
+        .backfill(
+            name.clone(),
+            event_types,
+            request.since,
+            request.until.unwrap_or(now + 1),
+            now,
+        )
+        .await
+        .map_err(store_failed)?;
+    app.wake.notify_one();
+    tracing::info!(plugin = %name, count = queued.len(), "backfill queued");
+    Ok(Queued::new(queued))
+}

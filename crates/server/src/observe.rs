@@ -1,0 +1,58 @@
+//! `/metrics` (Prometheus text) and `/api/v1/openapi.json`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::admin::openapi;
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::metrics::{self, PluginQueue, QueueSnapshot};
+use crate::problem::Problem;
+
+/// The metrics, with the queue gauges read from the store now. 503 when the store does not
+/// answer, rather than gauges that falsely drop to zero.
+pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
+    let stats = app.store.queue_stats().await.map_err(|err| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            "Store unavailable",
+            format!("cannot read the queue for the metrics: {err}"),
+        )
+    })?;
+    let now = now_ms();
+    let queue = QueueSnapshot {
+        by_plugin: stats
+            .by_plugin
+            .into_iter()
+            .map(|(plugin, depth)| PluginQueue {
+                plugin,
+                pending: depth.pending,
+                running: depth.running,
+                dead: depth.dead,
+            })
+            .collect(),
+        oldest_pending_age: stats
+            .oldest_pending_since
+            .map(|since| Duration::from_millis(now.saturating_sub(since).max(0) as u64)),
+        plugins_loaded: app.registry.snapshot().len(),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        app.metrics.render(&queue),
+    )
+        .into_response())
+}
+
+/// The admin API's OpenAPI document.
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
+        .into_response()
+}
