@@ -5,6 +5,7 @@
 
 mod manifest_schema;
 mod models;
+mod openapi;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,11 @@ struct Generated {
 /// Generates every file and writes or checks it.
 pub fn run(mode: Mode) -> Result<()> {
     let root = workspace_root();
-    let generated = vec![models::generate(&root)?, manifest_schema::generate()?];
+    let generated = vec![
+        models::generate(&root)?,
+        manifest_schema::generate()?,
+        openapi::generate()?,
+    ];
 
     let mut stale = Vec::new();
     for file in &generated {

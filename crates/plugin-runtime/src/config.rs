@@ -19,6 +19,21 @@ pub struct RuntimeConfig {
     pub epoch_tick: Duration,
     /// Limits of plugins whose manifest does not set them.
     pub defaults: PluginDefaults,
+    /// Whether allowed outbound requests are sent, or only recorded (to try a plugin locally).
+    pub outbound: OutboundMode,
+}
+
+/// What happens to an outbound request the plugin's manifest allows. Requests it does not allow
+/// are refused in either mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OutboundMode {
+    /// Send it: what a host does.
+    #[default]
+    Send,
+    /// Record it, with its path and query, as [`crate::OutboundDecision::NotSent`], and fail it
+    /// for the plugin as `connection-refused`: for trying a plugin on an event without touching
+    /// the services it calls (`smartreach-hooks check-plugin`).
+    RecordOnly,
 }
 
 /// Limits that apply to a plugin whose manifest does not set them.
@@ -60,6 +75,7 @@ impl Default for RuntimeConfig {
             max_timeout: Duration::from_secs(60),
             epoch_tick: Duration::from_millis(10),
             defaults: PluginDefaults::default(),
+            outbound: OutboundMode::Send,
         }
     }
 }

@@ -79,7 +79,7 @@ pub struct Invocation {
     pub outcome: Outcome,
     /// What the plugin logged, and wrote to stdout and stderr (capped).
     pub logs: Vec<LogLine>,
-    /// The outbound HTTP requests it made, sent or denied.
+    /// The outbound HTTP requests it made: sent, denied, or (record-only mode) not sent.
     pub requests: Vec<OutboundRequest>,
     /// Wall-clock time, instantiation included.
     pub duration: Duration,

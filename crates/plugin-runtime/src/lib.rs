@@ -30,7 +30,7 @@ mod plugin;
 mod state;
 
 pub use cache::CacheStatus;
-pub use config::{PluginDefaults, RuntimeConfig};
+pub use config::{OutboundMode, PluginDefaults, RuntimeConfig};
 pub use contract::CONTRACT_VERSION;
 pub use engine::{Runtime, RuntimeError};
 pub use event::PluginEvent;

@@ -205,6 +205,7 @@ impl Runtime {
                 allowed: manifest.allowed_outbound_hosts.clone().into(),
                 timeout: limits.http_timeout.min(limits.timeout),
                 max_response_bytes: limits.max_response_bytes,
+                mode: self.config.outbound,
             },
             pre,
             max_output_bytes: self.config.defaults.max_output_bytes,
@@ -239,7 +240,7 @@ impl Runtime {
             .unwrap_or_else(|panic| Err(wasmtime::format_err!("the compiler panicked: {panic}")));
         let component = compiled.map_err(|err| LoadError::Compile {
             path: path.to_owned(),
-            message: format!("{err:?}"),
+            message: one_line(&format!("{err:#}")),
         })?;
         if let Some(cache) = &self.cache {
             cache.store(&component, hash);
@@ -289,6 +290,16 @@ impl Runtime {
                 .map_or(defaults.max_concurrency, |n| n.get()),
         })
     }
+}
+
+/// `text` with its line breaks and their indentation folded into single spaces: wasmparser
+/// pretty-prints byte lists over several lines, and a load error is one line of a log or a CLI.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `NAME` of `NAME.wasm`.

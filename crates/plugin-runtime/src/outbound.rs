@@ -1,5 +1,6 @@
 //! Outbound HTTP of a plugin: only to the hosts its manifest allows, refused before any connection
-//! for the rest, with a request timeout and a response-size cap. Every attempt is recorded.
+//! for the rest, with a request timeout and a response-size cap. Every attempt is recorded. In
+//! [`OutboundMode::RecordOnly`] allowed requests are recorded and not sent.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,6 +11,8 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use serde::Serialize;
 use smartreach_plugin_manifest::AllowedHost;
+
+use crate::config::OutboundMode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// What the host did with one outbound request.
@@ -22,12 +25,15 @@ pub enum OutboundDecision {
     Denied,
     /// Refused: the invocation already made the most requests one invocation may make.
     OverLimit,
+    /// Allowed, but not sent: the runtime runs in [`OutboundMode::RecordOnly`]. The plugin saw
+    /// the request fail with `connection-refused`.
+    NotSent,
 }
 
 /// Requests one invocation may make; later ones fail with `connection-limit-reached`.
 const MAX_REQUESTS: usize = 32;
 
-/// One outbound request a plugin made. Only the origin is kept: paths and queries often hold
+/// One outbound request a plugin made. A host keeps only the origin: paths and queries often hold
 /// secrets (a Slack webhook URL is one), and invocations are logged and stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboundRequest {
@@ -35,6 +41,12 @@ pub struct OutboundRequest {
     pub method: String,
     /// `scheme://host[:port]` of the target.
     pub origin: String,
+    /// The path and query of the target, kept only in [`OutboundMode::RecordOnly`] (`None`, and
+    /// not serialised, otherwise). That mode runs a plugin once for its author, who needs to see
+    /// where it would have sent the request; nothing is stored, and the secrets in the URL are
+    /// ones the author configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Whether it was sent.
     pub decision: OutboundDecision,
 }
@@ -45,6 +57,7 @@ pub(crate) struct OutboundPolicy {
     pub(crate) allowed: Arc<[AllowedHost]>,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: u64,
+    pub(crate) mode: OutboundMode,
 }
 
 /// The `wasi:http` hooks of one instance.
@@ -106,18 +119,22 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
         drop(fut);
+        let record_only = self.policy.mode == OutboundMode::RecordOnly;
         let decision = if self.requests.len() >= MAX_REQUESTS {
             OutboundDecision::OverLimit
-        } else if self.allows(request.uri()) {
-            OutboundDecision::Sent
-        } else {
+        } else if !self.allows(request.uri()) {
             OutboundDecision::Denied
+        } else if record_only {
+            OutboundDecision::NotSent
+        } else {
+            OutboundDecision::Sent
         };
         // One record past the limit says that the limit was hit; no more than that.
         if self.requests.len() <= MAX_REQUESTS {
             self.requests.push(OutboundRequest {
                 method: request.method().to_string(),
                 origin: origin(request.uri()),
+                path: record_only.then(|| path_and_query(request.uri())),
                 decision,
             });
         }
@@ -128,6 +145,11 @@ impl WasiHttpHooks for OutboundHooks {
             }
             OutboundDecision::OverLimit => {
                 return Box::new(async { Err(HttpError::ConnectionLimitReached) });
+            }
+            // What a plugin would see were the service down: every plugin must handle that
+            // already, so a dry run takes a path its author knows.
+            OutboundDecision::NotSent => {
+                return Box::new(async { Err(HttpError::ConnectionRefused) });
             }
         }
         let options = capped_options(options, self.policy.timeout);
@@ -163,6 +185,12 @@ fn origin(uri: &http::Uri) -> String {
     let scheme = uri.scheme_str().unwrap_or("https");
     let authority = uri.authority().map_or("", |authority| authority.as_str());
     format!("{scheme}://{authority}")
+}
+
+/// `/path?query` of a request target (`/` when it has none).
+fn path_and_query(uri: &http::Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned())
 }
 
 /// The guest's options, never beyond the plugin's request timeout.
@@ -229,6 +257,7 @@ mod tests {
                 .collect(),
             timeout: Duration::from_secs(1),
             max_response_bytes: 10,
+            mode: OutboundMode::Send,
         })
     }
 
@@ -250,6 +279,12 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(origin(&uri), "https://hooks.slack.com");
+        assert_eq!(
+            path_and_query(&uri),
+            "/services/T0/B0/SECRET?token=x",
+            "kept in record-only mode"
+        );
+        assert_eq!(path_and_query(&"https://a.example".parse().unwrap()), "/");
     }
 
     #[test]

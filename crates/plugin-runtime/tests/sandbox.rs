@@ -5,7 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use smartreach_plugin_runtime::{Fault, Invocation, LogSource, Outcome, Plugin};
+use smartreach_plugin_runtime::{
+    Fault, Invocation, LogSource, OutboundDecision, OutboundMode, OutboundRequest, Outcome, Plugin,
+};
 use support::capture::CaptureServer;
 
 /// A manifest for the hostile plugin.
@@ -420,4 +422,68 @@ async fn max_concurrency_queues_invocations_of_one_plugin() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn record_only_mode_records_allowed_requests_and_sends_none() {
+    let server = CaptureServer::start().await;
+    let manifest = format!(
+        "allowed_outbound_hosts = [{:?}]\n[config]\nmode = \"fetch\"\nurl = \"{}/hook/SECRET?x=1\"\n",
+        server.host(),
+        server.url()
+    );
+    let dir = support::PluginDir::new();
+    let wasm = dir.add("dry-run", "hostile", Some(&manifest));
+    let runtime =
+        smartreach_plugin_runtime::Runtime::new(smartreach_plugin_runtime::RuntimeConfig {
+            max_instances: 4,
+            epoch_tick: Duration::from_millis(5),
+            outbound: OutboundMode::RecordOnly,
+            ..Default::default()
+        })
+        .unwrap();
+    let (plugin, _) = runtime.load_file(&wasm).await.unwrap();
+    let invocation = run(&plugin).await;
+
+    // The plugin saw a failed request, as if the service were down.
+    let report = skipped_reason(&invocation);
+    assert!(report.starts_with("fetch: error"), "{report}");
+    assert_eq!(
+        invocation.requests,
+        [OutboundRequest {
+            method: "GET".into(),
+            origin: server.url(),
+            path: Some("/hook/SECRET?x=1".into()),
+            decision: OutboundDecision::NotSent,
+        }]
+    );
+    // Give a request that slipped through time to arrive before concluding none did.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    // A host the manifest does not allow is still denied, not recorded as not sent.
+    let denied = dir.add(
+        "dry-run-denied",
+        "hostile",
+        Some("[config]\nmode = \"fetch\"\nurl = \"https://example.com/\"\n"),
+    );
+    let (plugin, _) = runtime.load_file(&denied).await.unwrap();
+    let invocation = run(&plugin).await;
+    assert_eq!(skipped_reason(&invocation), "fetch: denied");
+    assert_eq!(invocation.requests[0].decision, OutboundDecision::Denied);
+}
+
+#[tokio::test]
+async fn send_mode_keeps_only_the_origin() {
+    let server = CaptureServer::start().await;
+    let (_dir, fetcher) = Hostile::default()
+        .allow(server.host())
+        .config("url", format!("{}/hook/SECRET", server.url()))
+        .load("fetch")
+        .await;
+    let invocation = run(&fetcher).await;
+    assert_eq!(invocation.requests[0].decision, OutboundDecision::Sent);
+    assert_eq!(invocation.requests[0].path, None);
+    let record = serde_json::to_string(&invocation.requests[0]).unwrap();
+    assert!(!record.contains("SECRET"), "{record}");
 }

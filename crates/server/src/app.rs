@@ -10,11 +10,11 @@ use smartreach_store::Store;
 use tokio::sync::Notify;
 
 use crate::config::{IngestConfig, SourceConfig};
-use crate::metrics::Metrics;
-use crate::{admin, health, observe};
 use crate::ingest::{self, token::Tokens};
+use crate::metrics::Metrics;
 use crate::plugins::Registry;
 use crate::problem::Problem;
+use crate::{admin, health, observe};
 
 /// The state behind every route.
 pub struct App {

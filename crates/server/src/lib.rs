@@ -11,8 +11,11 @@
 //! The binary (`main.rs`) parses the command line and calls [`serve::serve`]; everything else is
 //! here so that tests can drive it.
 
+pub mod admin;
 pub mod app;
+pub mod check_plugin;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod default_source;
@@ -21,7 +24,11 @@ pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod logging;
+pub mod metrics;
+pub mod observe;
 pub mod plugins;
 pub mod problem;
+pub mod retention;
 pub mod serve;
 pub mod shutdown;
+pub mod trigger;

@@ -1,13 +1,17 @@
 //! The `smartreach-hooks` binary: the command line, then the library.
 
+use std::fmt::Display;
+use std::io::Write;
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use clap::Parser;
-use smartreach_hooks::cli::{Cli, Command};
+use smartreach_hooks::cli::{CheckPluginArgs, Cli, Command};
 use smartreach_hooks::config::Config;
 use smartreach_hooks::shutdown::Shutdown;
-use smartreach_hooks::{logging, serve};
+use smartreach_hooks::{check_plugin, client, logging, serve, trigger};
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
@@ -23,7 +27,71 @@ fn main() -> Result<()> {
                 shutdown.on_signals();
                 serve::serve(config, shutdown).await
             })?;
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trigger(args) => Ok(print(trigger::run(&args))),
+        Command::CheckPlugin(args) => check_plugin(&args),
+        Command::Events(args) => Ok(print(client::events::run(&args))),
+        Command::Deliveries(args) => Ok(print(client::deliveries::run(&args))),
+        Command::Plugins(args) => Ok(print(client::plugins::run(&args))),
+        Command::Replay(args) => Ok(print(client::replay::run_replay(&args))),
+        Command::Backfill(args) => Ok(print(client::replay::run_backfill(&args))),
+        Command::Openapi => {
+            print!("{}", smartreach_hooks::admin::openapi::document());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `check-plugin`: exit 0 when the plugin loads and every run ends well, 1 otherwise.
+fn check_plugin(args: &CheckPluginArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = match runtime.block_on(check_plugin::check(args)) {
+        Ok(report) => report,
+        Err(err) => return Ok(print(Err::<String, _>(err))),
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).context("writing the report as JSON")? + "\n"
+    } else {
+        report.to_text()
+    };
+    if print(Ok::<_, String>(text)) != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
+    }
+    if !report.ok() {
+        eprintln!(
+            "error: {} loads, but a run failed or faulted (see its outcome above)",
+            report.name
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a command's output to stdout, or its error as `error: ...` to stderr; the exit code
+/// says which. A closed stdout (`| head`) ends the output quietly.
+fn print<E: Display>(result: Result<String, E>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: cannot write the output: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -25,7 +25,9 @@ pub async fn run(store: Arc<dyn Store>, max_age: Duration, interval: Duration, s
                 "retention: pruned what is older than retention.max_age and finished"
             ),
             Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "retention: pruning failed; trying again next interval"),
+            Err(err) => {
+                tracing::error!(error = %err, "retention: pruning failed; trying again next interval")
+            }
         }
     }
 }

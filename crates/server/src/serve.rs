@@ -18,8 +18,8 @@ use crate::default_source::{default_source, token_file};
 use crate::dispatch::{Dispatcher, RetrySchedule};
 use crate::ingest::token::Tokens;
 use crate::metrics::Metrics;
-use crate::retention;
 use crate::plugins::{Registry, Watcher};
+use crate::retention;
 use crate::shutdown::Shutdown;
 
 /// Why the host could not start or stopped with an error.

@@ -1,8 +1,8 @@
 //! The store's admin side: lists and filters, replays of dead letters, backfills, and retention.
 
 use smartreach_store::{
-    AttemptRecord, ClaimRequest, DeliveryFilter, DeliveryStatus, EventFilter, NewEvent,
-    NewWebhook, Next, ReplayRefused, SqliteStore, Store,
+    AttemptRecord, ClaimRequest, DeliveryFilter, DeliveryStatus, EventFilter, NewEvent, NewWebhook,
+    Next, ReplayRefused, SqliteStore, Store,
 };
 
 fn webhook(id: &str, at: i64, event_type: &str, email: &str, plugins: &[&str]) -> NewWebhook {
@@ -61,15 +61,30 @@ async fn seeded() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
     store
-        .ingest(webhook("A", 1_000, "prospect.created", "a@x.example", &["crm"]), 0)
+        .ingest(
+            webhook("A", 1_000, "prospect.created", "a@x.example", &["crm"]),
+            0,
+        )
         .await
         .unwrap();
     store
-        .ingest(webhook("B", 2_000, "activity.email.replied", "b@x.example", &["crm", "slack"]), 0)
+        .ingest(
+            webhook(
+                "B",
+                2_000,
+                "activity.email.replied",
+                "b@x.example",
+                &["crm", "slack"],
+            ),
+            0,
+        )
         .await
         .unwrap();
     store
-        .ingest(webhook("C", 3_000, "prospect.created", "c@x.example", &[]), 0)
+        .ingest(
+            webhook("C", 3_000, "prospect.created", "c@x.example", &[]),
+            0,
+        )
         .await
         .unwrap();
     (dir, store)
@@ -135,7 +150,12 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
         ..DeliveryFilter::default()
     };
     assert_eq!(
-        store.list_deliveries(filter.clone(), 10, None).await.unwrap().items.len(),
+        store
+            .list_deliveries(filter.clone(), 10, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
         2
     );
     let activity = store.plugin_activity().await.unwrap();
@@ -146,14 +166,30 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
     let one = store.replay(dead[0], 5).await.unwrap().unwrap();
     let rest = store.replay_dead("crm".to_owned(), 5).await.unwrap();
     assert_eq!(rest.len(), 1, "the replayed one is not replayed again");
-    assert!(store.replay_dead("crm".to_owned(), 5).await.unwrap().is_empty());
+    assert!(
+        store
+            .replay_dead("crm".to_owned(), 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store.replay(one, 5).await.unwrap(),
         Err(ReplayRefused::StillOpen(DeliveryStatus::Pending))
     );
-    assert_eq!(store.replay(999, 5).await.unwrap(), Err(ReplayRefused::NotFound));
+    assert_eq!(
+        store.replay(999, 5).await.unwrap(),
+        Err(ReplayRefused::NotFound)
+    );
 
-    assert!(store.list_deliveries(filter, 10, None).await.unwrap().items.is_empty());
+    assert!(
+        store
+            .list_deliveries(filter, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let replays = store
         .list_deliveries(
             DeliveryFilter {
@@ -168,7 +204,11 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
         .unwrap()
         .items;
     assert_eq!(replays.len(), 2);
-    assert!(replays.iter().all(|d| d.origin == "replay" && d.replay_of.is_some()));
+    assert!(
+        replays
+            .iter()
+            .all(|d| d.origin == "replay" && d.replay_of.is_some())
+    );
     assert_eq!(store.queue_stats().await.unwrap().by_plugin["crm"].dead, 0);
 }
 
@@ -176,7 +216,13 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
 async fn a_backfill_covers_stored_events_of_its_types_once() {
     let (_dir, store) = seeded().await;
     let queued = store
-        .backfill("new".to_owned(), vec!["prospect.created".to_owned()], 0, 10_000, 9)
+        .backfill(
+            "new".to_owned(),
+            vec!["prospect.created".to_owned()],
+            0,
+            10_000,
+            9,
+        )
         .await
         .unwrap();
     assert_eq!(queued.len(), 2, "A and C, not the reply");
@@ -184,7 +230,11 @@ async fn a_backfill_covers_stored_events_of_its_types_once() {
         .backfill("new".to_owned(), vec![], 0, 10_000, 9)
         .await
         .unwrap();
-    assert_eq!(again.len(), 1, "only B was left; every type when none is given");
+    assert_eq!(
+        again.len(),
+        1,
+        "only B was left; every type when none is given"
+    );
     let window = store
         .backfill("other".to_owned(), vec![], 1_500, 3_000, 9)
         .await
@@ -198,7 +248,10 @@ async fn retention_keeps_events_with_open_deliveries_or_dead_letters() {
     // A: done; B: crm dead, slack pending; C: no deliveries.
     finish(&store, "crm", Next::Done).await;
     store
-        .ingest(webhook("D", 4_000, "prospect.created", "d@x.example", &["crm"]), 0)
+        .ingest(
+            webhook("D", 4_000, "prospect.created", "d@x.example", &["crm"]),
+            0,
+        )
         .await
         .unwrap();
     let pruned = store.prune(3_500).await.unwrap();
@@ -211,5 +264,9 @@ async fn retention_keeps_events_with_open_deliveries_or_dead_letters() {
         .into_iter()
         .map(|e| e.id)
         .collect();
-    assert_eq!(left, ["D:0", "B:0"], "B still has a pending delivery, D is recent");
+    assert_eq!(
+        left,
+        ["D:0", "B:0"],
+        "B still has a pending delivery, D is recent"
+    );
 }

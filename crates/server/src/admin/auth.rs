@@ -49,8 +49,9 @@ fn unauthorized(detail: &str) -> Response {
         detail,
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header value"));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        "Bearer".parse().expect("a valid header value"),
+    );
     response
 }

@@ -62,9 +62,7 @@ pub async fn list(
                 StatusCode::BAD_REQUEST,
                 "invalid-query",
                 "Invalid query string",
-                format!(
-                    "status `{name}` is not one of pending, running, done, skipped, dead"
-                ),
+                format!("status `{name}` is not one of pending, running, done, skipped, dead"),
             )
         })?),
     };

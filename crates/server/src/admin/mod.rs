@@ -26,5 +26,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/api/v1/plugins", get(plugins::list))
         .route("/api/v1/plugins/{name}/replay-dead", post(replay::dead))
         .route("/api/v1/plugins/{name}/backfill", post(replay::backfill))
-        .route_layer(axum::middleware::from_fn_with_state(app, auth::require_token))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app,
+            auth::require_token,
+        ))
 }

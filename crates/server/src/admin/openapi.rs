@@ -44,7 +44,9 @@ pub fn document() -> String {
     let mut doc = AdminApi::openapi();
     // The version comes from the crate, so that the committed file changes only with the API.
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let mut json = doc.to_pretty_json().expect("the OpenAPI document serialises");
+    let mut json = doc
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
     json.push('\n');
     json
 }

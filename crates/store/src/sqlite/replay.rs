@@ -12,7 +12,11 @@ pub(super) fn replay(
 ) -> Result<Result<i64, ReplayRefused>, StoreError> {
     let status: Option<String> = conn
         .prepare_cached("SELECT status FROM deliveries WHERE id = ?1")
-        .and_then(|mut statement| statement.query_row([delivery_id], |row| row.get(0)).optional())
+        .and_then(|mut statement| {
+            statement
+                .query_row([delivery_id], |row| row.get(0))
+                .optional()
+        })
         .map_err(StoreError::query("find a delivery to replay"))?;
     let Some(status) = status.as_deref().and_then(DeliveryStatus::from_name) else {
         return Ok(Err(ReplayRefused::NotFound));
