@@ -21,6 +21,8 @@ use super::db::Db;
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 /// The name of the default source.
 pub const SOURCE: &str = "smartreach";
+/// The admin token of a test host whose config sets `admin.token` (see [`Config::with_admin`]).
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
 /// The retry schedule of every test host: attempts 2, 3 and 4 after these delays, then dead.
 pub const RETRY_SCHEDULE: [Duration; 3] = [
     Duration::from_millis(100),
@@ -61,6 +63,12 @@ pub struct Config {
     /// `plugins.cache_dir`: one folder shared by every test host, so that a plugin is compiled
     /// once per test run rather than once per host.
     pub cache_dir: Option<PathBuf>,
+    /// `admin.token`; `None` leaves the admin API off.
+    pub admin_token: Option<String>,
+    /// `retention.max_age` (e.g. `"1s"`); `None` keeps the host's default.
+    pub retention_max_age: Option<String>,
+    /// `retention.interval` (e.g. `"200ms"`); `None` keeps the host's default.
+    pub retention_interval: Option<String>,
 }
 
 impl Default for Config {
@@ -82,6 +90,9 @@ impl Default for Config {
             log_format: "json".to_owned(),
             log_filter: "info".to_owned(),
             cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")),
+            admin_token: None,
+            retention_max_age: None,
+            retention_interval: None,
         }
     }
 }
@@ -95,6 +106,14 @@ fn toml_list(items: &[String]) -> String {
 }
 
 impl Config {
+    /// The default configuration with the admin API on, behind [`ADMIN_TOKEN`].
+    pub fn with_admin() -> Self {
+        Self {
+            admin_token: Some(ADMIN_TOKEN.to_owned()),
+            ..Self::default()
+        }
+    }
+
     /// The TOML file for a host whose data and plugins live under the given folders.
     pub fn to_toml(&self, data_dir: &Path, plugin_dir: &Path) -> String {
         let string = |value: &str| super::plugins::toml_string(value);
@@ -148,6 +167,18 @@ impl Config {
             "\n[shutdown]\ngrace_period = {}\n",
             string(&self.grace_period)
         ));
+        if self.retention_max_age.is_some() || self.retention_interval.is_some() {
+            text.push_str("\n[retention]\n");
+            if let Some(max_age) = &self.retention_max_age {
+                text.push_str(&format!("max_age = {}\n", string(max_age)));
+            }
+            if let Some(interval) = &self.retention_interval {
+                text.push_str(&format!("interval = {}\n", string(interval)));
+            }
+        }
+        if let Some(token) = &self.admin_token {
+            text.push_str(&format!("\n[admin]\ntoken = {}\n", string(token)));
+        }
         text
     }
 }
@@ -271,9 +302,20 @@ pub struct Response {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: String,
+    /// Every header, names in lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The body as JSON; panics naming the body when it is not.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|err| {
@@ -361,6 +403,15 @@ impl Client {
         read(response)
     }
 
+    /// `GET path` with more headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<Response, String> {
+        let mut request = self.agent.get(&self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.call())
+    }
+
     /// `POST path` with `body`, a `Content-Type` when given, and more headers.
     pub fn post(
         &self,
@@ -394,6 +445,16 @@ fn read(
         .get("content-type")
         .map(|value| value.to_str().unwrap_or("<binary>").to_owned());
     let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().unwrap_or("<binary>").to_owned(),
+            )
+        })
+        .collect();
     let body = response
         .body_mut()
         .read_to_string()
@@ -402,6 +463,7 @@ fn read(
         status,
         content_type,
         body,
+        headers,
     })
 }
 
@@ -416,6 +478,8 @@ pub struct Host {
     exited: Option<ExitStatus>,
     pub addr: SocketAddr,
     client: Client,
+    /// The configured `admin.token`, sent by [`Host::admin_get`] and [`Host::admin_post`].
+    admin_token: Option<String>,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
@@ -500,6 +564,7 @@ impl Host {
             exited: None,
             addr,
             client: Client::new(format!("http://{addr}")),
+            admin_token: env.config.admin_token.clone(),
             stdout,
             stderr,
         };
@@ -554,6 +619,47 @@ impl Host {
         let ingested = Ingested::from_response(&response);
         assert!(!ingested.duplicate, "{response:?}");
         ingested
+    }
+
+    /// `GET path` with a bearer token, when given; panics on a transport error.
+    pub fn get_with_token(&self, path: &str, token: Option<&str>) -> Response {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("Authorization", value.as_str()))
+            .collect();
+        self.client
+            .get_with(path, &headers)
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"))
+    }
+
+    /// `GET path` of the admin API, with the configured admin token; panics on a transport error.
+    pub fn admin_get(&self, path: &str) -> Response {
+        let token = self
+            .admin_token
+            .as_deref()
+            .expect("admin_get needs a host with admin.token configured");
+        self.get_with_token(path, Some(token))
+    }
+
+    /// `POST path` of the admin API with the configured admin token and `body` as JSON (an empty
+    /// body when `None`); panics on a transport error.
+    pub fn admin_post(&self, path: &str, body: Option<&Value>) -> Response {
+        let token = self
+            .admin_token
+            .as_deref()
+            .expect("admin_post needs a host with admin.token configured");
+        let authorization = format!("Bearer {token}");
+        let headers = [("Authorization", authorization.as_str())];
+        match body {
+            Some(body) => self.post(
+                path,
+                Some("application/json"),
+                &headers,
+                body.to_string().as_bytes(),
+            ),
+            None => self.post(path, None, &headers, b""),
+        }
     }
 
     /// Everything the host wrote to stderr so far.

@@ -1,12 +1,14 @@
 //! The harness shared by the black-box tests: the host process ([`host`]), a capture server
 //! standing in for the services plugins call ([`capture`]), a read-only view of the host's
-//! database ([`db`]), the built plugins ([`plugins`]) and webhook bodies ([`payload`]).
+//! database ([`db`]), the built plugins ([`plugins`]), webhook bodies ([`payload`]) and the
+//! admin API's pages and problems ([`admin`]).
 //!
 //! Everything waits by polling with a generous deadline ([`eventually`]); nothing asserts on how
 //! long something took, so the tests hold on a loaded 2-core machine.
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod admin;
 pub mod capture;
 pub mod db;
 pub mod host;

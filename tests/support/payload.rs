@@ -61,3 +61,25 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(body);
     format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
 }
+
+/// The webhook of fixture `events/{event_type}.json` cut to its first item: prospect
+/// `prospect_id` with `email`. Any fixture type works (activities and prospects).
+pub fn single_event(event_type: &str, prospect_id: i64, email: &str) -> Vec<u8> {
+    let mut payload = fixture_json(&format!("events/{event_type}.json"));
+    let data = payload["data"].as_array_mut().unwrap();
+    data.truncate(1);
+    data[0]["prospect"]["prospect_id"] = json!(prospect_id);
+    data[0]["prospect"]["email"] = json!(email);
+    serde_json::to_vec(&payload).unwrap()
+}
+
+/// The webhook of fixture `events/{event_type}.json` with all its items, each item's prospect id
+/// shifted by `offset`, so that the body differs from the fixture's and from other offsets'.
+pub fn all_items(event_type: &str, offset: i64) -> Vec<u8> {
+    let mut payload = fixture_json(&format!("events/{event_type}.json"));
+    for item in payload["data"].as_array_mut().unwrap() {
+        let id = item["prospect"]["prospect_id"].as_i64().unwrap();
+        item["prospect"]["prospect_id"] = json!(id + offset);
+    }
+    serde_json::to_vec(&payload).unwrap()
+}

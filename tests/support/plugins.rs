@@ -76,3 +76,19 @@ pub fn manifest(
 pub fn toml_string(value: &str) -> String {
     serde_json::to_string(value).unwrap()
 }
+
+/// [`manifest`] that also replaces the plugin's subscriptions with `events` (the manifest's
+/// top-level `events` key: event type names, or `"*"`).
+pub fn manifest_for(
+    events: &[&str],
+    allowed_host: Option<&str>,
+    config: &[(&str, &str)],
+    limits: &[(&str, u64)],
+) -> String {
+    let events: Vec<String> = events.iter().map(|event| toml_string(event)).collect();
+    format!(
+        "events = [{}]\n{}",
+        events.join(", "),
+        manifest(allowed_host, config, limits)
+    )
+}

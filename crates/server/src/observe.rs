@@ -16,7 +16,8 @@ use crate::problem::Problem;
 /// The metrics, with the queue gauges read from the store now. 503 when the store does not
 /// answer, rather than gauges that falsely drop to zero.
 pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
-    let stats = app.store.queue_stats().await.map_err(|err| {
+    let now = now_ms();
+    let stats = app.store.queue_stats(now).await.map_err(|err| {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store-unavailable",
@@ -24,7 +25,6 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
             format!("cannot read the queue for the metrics: {err}"),
         )
     })?;
-    let now = now_ms();
     let queue = QueueSnapshot {
         by_plugin: stats
             .by_plugin
@@ -37,7 +37,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
             })
             .collect(),
         oldest_pending_age: stats
-            .oldest_pending_since
+            .oldest_due_since
             .map(|since| Duration::from_millis(now.saturating_sub(since).max(0) as u64)),
         plugins_loaded: app.registry.snapshot().len(),
     };

@@ -74,7 +74,7 @@ fn event_summary(id: &str, email: &str, done: u64) -> Value {
         "id": id, "webhook_id": "01JWEBHOOK", "event_type": "activity.email.replied",
         "prospect_id": "7854240", "email": email,
         "occurred_at": 1_795_772_600_000_i64, "received_at": 1_795_773_600_000_i64,
-        "deliveries": {"pending": 0, "running": 0, "done": done, "skipped": 0, "dead": 1}
+        "delivery_counts": {"pending": 0, "running": 0, "done": done, "skipped": 0, "dead": 1}
     })
 }
 
@@ -165,7 +165,7 @@ async fn plugins(State(stub): State<Stub>, headers: HeaderMap) -> Response {
         "limits": {"timeout_ms": 1000, "memory_mib": 64, "http_timeout_ms": 10000,
                    "max_response_bytes": 1048576, "max_concurrency": 4},
         "allowed_outbound_hosts": ["hooks.slack.com"],
-        "deliveries": {"pending": 3, "running": 1, "done": 120, "skipped": 0, "dead": 2},
+        "delivery_counts": {"pending": 3, "running": 1, "done": 120, "skipped": 0, "dead": 2},
         "last_error": {"delivery_id": 41, "at": 1_795_773_605_000_i64, "message": "status 500 from hooks.slack.com"}
     }]}))
     .into_response()

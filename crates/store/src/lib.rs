@@ -90,8 +90,8 @@ pub trait Store: Send + Sync + 'static {
     /// Deliveries by status and last error of every plugin that has deliveries.
     async fn plugin_activity(&self) -> Result<Vec<PluginActivity>, StoreError>;
 
-    /// Open deliveries by plugin and the oldest pending one, for metrics.
-    async fn queue_stats(&self) -> Result<QueueStats, StoreError>;
+    /// Open deliveries by plugin and the longest-waiting due one at `now`, for metrics.
+    async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError>;
 
     /// Queues a new delivery of the same event to the same plugin, due at `now`. A replayed dead
     /// letter points to its replay and no longer counts as dead.
@@ -104,12 +104,13 @@ pub trait Store: Send + Sync + 'static {
     /// Replays every dead letter of `plugin` not replayed yet, oldest first.
     async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Vec<i64>, StoreError>;
 
-    /// Queues deliveries to `plugin` of the stored events of `event_types` (every type when empty)
-    /// received in `[since, until)`, oldest first, except events it already has a delivery of.
+    /// Queues deliveries to `plugin` of the stored events of `event_types` (every type when
+    /// `None`) received in `[since, until)`, oldest first, except events it already has a delivery
+    /// of.
     async fn backfill(
         &self,
         plugin: String,
-        event_types: Vec<String>,
+        event_types: Option<Vec<String>>,
         since: Timestamp,
         until: Timestamp,
         now: Timestamp,

@@ -53,7 +53,7 @@ pub struct EventSummary {
     /// When the host received it (Unix ms).
     pub received_at: Timestamp,
     /// Its deliveries by status.
-    pub deliveries: StatusCounts,
+    pub delivery_counts: StatusCounts,
 }
 
 /// One event with everything that happened to it.
@@ -179,8 +179,8 @@ pub struct QueueDepth {
 pub struct QueueStats {
     /// By plugin.
     pub by_plugin: BTreeMap<String, QueueDepth>,
-    /// When the oldest pending delivery was created (Unix ms).
-    pub oldest_pending_since: Option<Timestamp>,
+    /// Since when the longest-waiting due pending delivery has been due (Unix ms).
+    pub oldest_due_since: Option<Timestamp>,
 }
 
 /// Which events to list.
@@ -234,4 +234,6 @@ pub enum ReplayRefused {
     NotFound,
     /// It is still pending or running: it will run anyway.
     StillOpen(DeliveryStatus),
+    /// It was replayed already, by this delivery: replay that one.
+    AlreadyReplayed(i64),
 }

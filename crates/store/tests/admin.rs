@@ -106,7 +106,7 @@ async fn events_are_listed_newest_first_filtered_and_paged() {
     assert_eq!(rest.items.len(), 1);
     assert_eq!(rest.items[0].id, "A:0");
     assert_eq!(rest.next_cursor, None);
-    assert_eq!(all.items[1].deliveries.pending, 2);
+    assert_eq!(all.items[1].delivery_counts.pending, 2);
 
     let by_type = EventFilter {
         event_type: Some("prospect.created".to_owned()),
@@ -164,6 +164,11 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
     assert_eq!(crm.last_error.as_ref().unwrap().message, "failed: boom");
 
     let one = store.replay(dead[0], 5).await.unwrap().unwrap();
+    assert_eq!(
+        store.replay(dead[0], 5).await.unwrap(),
+        Err(ReplayRefused::AlreadyReplayed(one)),
+        "a dead letter is replayed once"
+    );
     let rest = store.replay_dead("crm".to_owned(), 5).await.unwrap();
     assert_eq!(rest.len(), 1, "the replayed one is not replayed again");
     assert!(
@@ -209,7 +214,7 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
             .iter()
             .all(|d| d.origin == "replay" && d.replay_of.is_some())
     );
-    assert_eq!(store.queue_stats().await.unwrap().by_plugin["crm"].dead, 0);
+    assert_eq!(store.queue_stats(0).await.unwrap().by_plugin["crm"].dead, 0);
 }
 
 #[tokio::test]
@@ -218,7 +223,7 @@ async fn a_backfill_covers_stored_events_of_its_types_once() {
     let queued = store
         .backfill(
             "new".to_owned(),
-            vec!["prospect.created".to_owned()],
+            Some(vec!["prospect.created".to_owned()]),
             0,
             10_000,
             9,
@@ -227,7 +232,7 @@ async fn a_backfill_covers_stored_events_of_its_types_once() {
         .unwrap();
     assert_eq!(queued.len(), 2, "A and C, not the reply");
     let again = store
-        .backfill("new".to_owned(), vec![], 0, 10_000, 9)
+        .backfill("new".to_owned(), None, 0, 10_000, 9)
         .await
         .unwrap();
     assert_eq!(
@@ -236,7 +241,7 @@ async fn a_backfill_covers_stored_events_of_its_types_once() {
         "only B was left; every type when none is given"
     );
     let window = store
-        .backfill("other".to_owned(), vec![], 1_500, 3_000, 9)
+        .backfill("other".to_owned(), None, 1_500, 3_000, 9)
         .await
         .unwrap();
     assert_eq!(window.len(), 1, "only B was received in [1500, 3000)");

@@ -27,7 +27,7 @@ pub async fn require_token(State(app): State<Arc<App>>, request: Request, next: 
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(bearer_token);
     let Some(presented) = presented else {
         return unauthorized("send the admin token as `Authorization: Bearer <admin.token>`");
     };
@@ -39,6 +39,15 @@ pub async fn require_token(State(app): State<Arc<App>>, request: Request, next: 
         return unauthorized("the bearer token is not the configured admin.token");
     }
     next.run(request).await
+}
+
+/// The credentials of `Bearer <token>`; the scheme name is case-insensitive (RFC 9110, 11.1).
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start())
+        .filter(|token| !token.is_empty())
 }
 
 fn unauthorized(detail: &str) -> Response {

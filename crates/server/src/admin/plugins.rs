@@ -32,7 +32,7 @@ pub struct PluginInfo {
     /// The hosts it may call.
     allowed_outbound_hosts: Vec<String>,
     /// Its deliveries by status (`dead`: dead letters not yet replayed).
-    deliveries: StatusCounts,
+    delivery_counts: StatusCounts,
     /// Its most recent unsuccessful attempt.
     last_error: Option<LastError>,
 }
@@ -86,10 +86,10 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Probl
                 subscriptions: Vec::new(),
                 limits: None,
                 allowed_outbound_hosts: Vec::new(),
-                deliveries: StatusCounts::default(),
+                delivery_counts: StatusCounts::default(),
                 last_error: None,
             });
-        info.deliveries = plugin.deliveries;
+        info.delivery_counts = plugin.deliveries;
         info.last_error = plugin.last_error;
     }
     Ok(Json(PluginList {
@@ -116,7 +116,7 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
             max_concurrency: limits.max_concurrency,
         }),
         allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
-        deliveries: StatusCounts::default(),
+        delivery_counts: StatusCounts::default(),
         last_error: None,
     }
 }

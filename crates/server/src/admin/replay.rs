@@ -67,6 +67,12 @@ pub async fn one(
             "No such delivery",
             format!("no delivery has the id {id}"),
         )),
+        Err(ReplayRefused::AlreadyReplayed(replay)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "delivery-replayed",
+            "Delivery already replayed",
+            format!("delivery {id} was replayed by delivery {replay}; replay that one instead"),
+        )),
         Err(ReplayRefused::StillOpen(status)) => Err(Problem::new(
             StatusCode::CONFLICT,
             "delivery-open",
@@ -150,13 +156,7 @@ pub async fn backfill(
             format!("no plugin `{name}` is loaded; add {name}.wasm to the plugin folder first"),
         ));
     };
-    let event_types = match request.event_types {
-        Some(types) => types,
-        None => match plugin.subscriptions() {
-            Subscriptions::All => Vec::new(),
-            Subscriptions::Only(types) => types.clone(),
-        },
-    };
+    let event_types = backfill_types(&name, request.event_types, plugin.subscriptions())?;
     let now = now_ms();
     let queued = app
         .store
@@ -172,4 +172,44 @@ pub async fn backfill(
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.len(), "backfill queued");
     Ok(Queued::new(queued))
+}
+
+/// The types to backfill: those asked for, which the plugin must subscribe to, else its
+/// subscriptions (`None`: every type, for a plugin subscribed to `*`).
+fn backfill_types(
+    plugin: &str,
+    asked: Option<Vec<String>>,
+    subscriptions: &Subscriptions,
+) -> Result<Option<Vec<String>>, Problem> {
+    let invalid = |detail: String| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-body",
+            "Invalid request body",
+            detail,
+        )
+    };
+    match (asked, subscriptions) {
+        (None, Subscriptions::All) => Ok(None),
+        (None, Subscriptions::Only(types)) => Ok(Some(types.clone())),
+        (Some(types), _) if types.is_empty() => Err(invalid(
+            "event_types is empty; leave it out to backfill every type the plugin subscribes to"
+                .to_owned(),
+        )),
+        (Some(types), subscriptions) => {
+            let foreign: Vec<&str> = types
+                .iter()
+                .filter(|name| !subscriptions.matches(name))
+                .map(String::as_str)
+                .collect();
+            if foreign.is_empty() {
+                Ok(Some(types))
+            } else {
+                Err(invalid(format!(
+                    "plugin `{plugin}` does not subscribe to {}; it would not handle them",
+                    foreign.join(", ")
+                )))
+            }
+        }
+    }
 }

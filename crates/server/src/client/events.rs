@@ -24,7 +24,7 @@ struct EventRow {
     email: Option<String>,
     received_at: Option<i64>,
     #[serde(default)]
-    deliveries: Counts,
+    delivery_counts: Counts,
 }
 
 /// `events ...`: the list, or one event with `show`. Returns what to print.
@@ -68,7 +68,7 @@ fn render_list(page: &Page) -> Result<String, ClientError> {
             row.event_type.clone(),
             id_text(&row.prospect_id),
             text(row.email.as_deref()),
-            row.deliveries.summary(),
+            row.delivery_counts.summary(),
         ]);
     }
     let mut out = table.render();
@@ -267,7 +267,7 @@ mod tests {
                 "id": "01JX:0", "webhook_id": "01JX", "event_type": "activity.email.opened",
                 "prospect_id": "7854240", "email": "aisha@gulfline.example",
                 "occurred_at": 1_795_773_600_000_i64, "received_at": 1_795_773_601_000_i64,
-                "deliveries": {"pending": 0, "running": 0, "done": 2, "skipped": 0, "dead": 1}
+                "delivery_counts": {"pending": 0, "running": 0, "done": 2, "skipped": 0, "dead": 1}
             })],
             next_cursor: Some("c2".into()),
         };

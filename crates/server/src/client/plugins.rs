@@ -19,7 +19,7 @@ struct PluginRow {
     #[serde(default)]
     subscriptions: Vec<String>,
     #[serde(default)]
-    deliveries: Counts,
+    delivery_counts: Counts,
     last_error: Option<LastError>,
 }
 
@@ -58,7 +58,7 @@ fn render(page: &Page) -> Result<String, ClientError> {
         Column::right("DEAD"),
     ]);
     for row in &rows {
-        let counts = &row.deliveries;
+        let counts = &row.delivery_counts;
         table.row(vec![
             row.name.clone(),
             if row.loaded { "yes" } else { "no" }.to_owned(),
@@ -102,12 +102,12 @@ mod tests {
                     "name": "event-log", "loaded": true, "content_hash": "0123456789abcdef0123",
                     "description": "logs", "subscriptions": ["*"], "limits": null,
                     "allowed_outbound_hosts": [],
-                    "deliveries": {"pending": 1, "running": 0, "done": 40, "skipped": 2, "dead": 3},
+                    "delivery_counts": {"pending": 1, "running": 0, "done": 40, "skipped": 2, "dead": 3},
                     "last_error": {"delivery_id": 17, "at": 0, "message": "trapped: unreachable"}
                 }),
                 json!({
                     "name": "broken", "loaded": false, "content_hash": null,
-                    "subscriptions": [], "deliveries": {}, "last_error": null
+                    "subscriptions": [], "delivery_counts": {}, "last_error": null
                 }),
             ],
             next_cursor: None,

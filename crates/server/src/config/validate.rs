@@ -163,6 +163,23 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         }
     }
 
+    let retention = RetentionConfig {
+        max_age: check.positive("retention.max_age", raw.retention.max_age.0)?,
+        interval: check.positive("retention.interval", raw.retention.interval.0)?,
+    };
+    if retention.max_age < ingest.dedup_window {
+        // A pruned webhook can no longer be recognised as redelivered.
+        return Err(check.invalid(
+            "retention.max_age",
+            format!(
+                "{:?} is shorter than ingest.dedup_window ({:?})",
+                retention.max_age, ingest.dedup_window
+            ),
+            "keep webhooks at least as long as redeliveries are recognised: raise \
+             retention.max_age or lower ingest.dedup_window",
+        ));
+    }
+
     Ok(Config {
         listen,
         data_dir,
@@ -178,10 +195,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         delivery,
         plugins,
         shutdown_grace: raw.shutdown.grace_period.0,
-        retention: RetentionConfig {
-            max_age: check.positive("retention.max_age", raw.retention.max_age.0)?,
-            interval: check.positive("retention.interval", raw.retention.interval.0)?,
-        },
+        retention,
         admin_token: raw.admin.token,
     })
 }
@@ -406,6 +420,15 @@ mod tests {
         let (key, text) = invalid(&source("a", &[TOKEN], &["whsec_c2hvcnQ="]));
         assert_eq!(key, "sources[0].signing_secrets[0]");
         assert!(text.contains("5 bytes, fewer than 16"), "{text}");
+    }
+
+    #[test]
+    fn retention_cannot_be_shorter_than_the_redelivery_window() {
+        let (key, text) = invalid("[retention]\nmax_age = \"1h\"");
+        assert_eq!(key, "retention.max_age");
+        assert!(text.contains("ingest.dedup_window"), "{text}");
+        let (key, _) = invalid("[retention]\nmax_age = \"0s\"");
+        assert_eq!(key, "retention.max_age");
     }
 
     #[test]

@@ -225,8 +225,8 @@ impl Store for SqliteStore {
         self.read(read::plugin_activity).await
     }
 
-    async fn queue_stats(&self) -> Result<QueueStats, StoreError> {
-        self.read(read::queue_stats).await
+    async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError> {
+        self.read(move |conn| read::queue_stats(conn, now)).await
     }
 
     async fn replay(
@@ -248,13 +248,15 @@ impl Store for SqliteStore {
     async fn backfill(
         &self,
         plugin: String,
-        event_types: Vec<String>,
+        event_types: Option<Vec<String>>,
         since: Timestamp,
         until: Timestamp,
         now: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
         self.writer
-            .write(move |conn| replay::backfill(conn, &plugin, &event_types, since, until, now))
+            .write(move |conn| {
+                replay::backfill(conn, &plugin, event_types.as_deref(), since, until, now)
+            })
             .await
     }
 

@@ -49,7 +49,7 @@ pub(super) fn list_events(
         .map_err(failed)?;
     let next_cursor = next_cursor(&mut items, limit, |event| event.id.clone());
     for event in &mut items {
-        event.deliveries = delivery_counts(conn, &event.id)?;
+        event.delivery_counts = delivery_counts(conn, &event.id)?;
     }
     Ok(Page { items, next_cursor })
 }
@@ -76,7 +76,7 @@ pub(super) fn event(conn: &Connection, id: &str) -> Result<Option<EventDetail>, 
     let Some((mut summary, metadata, item)) = row else {
         return Ok(None);
     };
-    summary.deliveries = delivery_counts(conn, id)?;
+    summary.delivery_counts = delivery_counts(conn, id)?;
     let mut deliveries = Vec::new();
     let summaries = conn
         .prepare_cached(&format!(
@@ -201,7 +201,7 @@ pub(super) fn plugin_activity(conn: &Connection) -> Result<Vec<PluginActivity>, 
     Ok(plugins)
 }
 
-pub(super) fn queue_stats(conn: &Connection) -> Result<QueueStats, StoreError> {
+pub(super) fn queue_stats(conn: &Connection, now: i64) -> Result<QueueStats, StoreError> {
     let failed = || StoreError::query("read queue depth");
     let mut stats = QueueStats::default();
     let rows = conn
@@ -231,9 +231,13 @@ pub(super) fn queue_stats(conn: &Connection) -> Result<QueueStats, StoreError> {
         depth.running = running as u64;
         depth.dead = dead as u64;
     }
-    stats.oldest_pending_since = conn
-        .prepare_cached("SELECT MIN(created_at) FROM deliveries WHERE status = 'pending'")
-        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+    // Due ones only: a retry scheduled for later is not late.
+    stats.oldest_due_since = conn
+        .prepare_cached(
+            "SELECT MIN(next_attempt_at) FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ?1",
+        )
+        .and_then(|mut statement| statement.query_row([now], |row| row.get(0)))
         .map_err(failed())?;
     Ok(stats)
 }
@@ -297,7 +301,7 @@ fn event_summary(row: &Row<'_>) -> rusqlite::Result<EventSummary> {
         email: row.get(4)?,
         occurred_at: row.get(5)?,
         received_at: row.get(6)?,
-        deliveries: StatusCounts::default(),
+        delivery_counts: StatusCounts::default(),
     })
 }
 

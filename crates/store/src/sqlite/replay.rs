@@ -10,19 +10,24 @@ pub(super) fn replay(
     delivery_id: i64,
     now: Timestamp,
 ) -> Result<Result<i64, ReplayRefused>, StoreError> {
-    let status: Option<String> = conn
-        .prepare_cached("SELECT status FROM deliveries WHERE id = ?1")
+    let found: Option<(String, Option<i64>)> = conn
+        .prepare_cached("SELECT status, replayed_by FROM deliveries WHERE id = ?1")
         .and_then(|mut statement| {
             statement
-                .query_row([delivery_id], |row| row.get(0))
+                .query_row([delivery_id], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()
         })
         .map_err(StoreError::query("find a delivery to replay"))?;
-    let Some(status) = status.as_deref().and_then(DeliveryStatus::from_name) else {
+    let Some((Some(status), replayed_by)) =
+        found.map(|(status, replayed_by)| (DeliveryStatus::from_name(&status), replayed_by))
+    else {
         return Ok(Err(ReplayRefused::NotFound));
     };
     if matches!(status, DeliveryStatus::Pending | DeliveryStatus::Running) {
         return Ok(Err(ReplayRefused::StillOpen(status)));
+    }
+    if let Some(replay) = replayed_by {
+        return Ok(Err(ReplayRefused::AlreadyReplayed(replay)));
     }
     let new_id = conn
         .prepare_cached(
@@ -68,20 +73,19 @@ pub(super) fn replay_dead(
 pub(super) fn backfill(
     conn: &Connection,
     plugin: &str,
-    event_types: &[String],
+    event_types: Option<&[String]>,
     since: Timestamp,
     until: Timestamp,
     now: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
-    // The types travel as one JSON array (PostgreSQL: `= ANY($2)`).
-    let types = serde_json::to_string(event_types).unwrap_or_else(|_| "[]".to_owned());
+    // The types travel as one JSON array (PostgreSQL: `= ANY($2)`); NULL means every type.
+    let types = event_types.map(|types| serde_json::to_string(types).unwrap_or_default());
     conn.prepare_cached(
         "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
                                  next_attempt_at, created_at, updated_at)
          SELECT e.id, ?1, e.prospect_id, 'pending', 'backfill', 0, ?5, ?5, ?5
          FROM events e
-         WHERE (json_array_length(?2) = 0
-                OR e.event_type IN (SELECT value FROM json_each(?2)))
+         WHERE (?2 IS NULL OR e.event_type IN (SELECT value FROM json_each(?2)))
            AND e.received_at >= ?3 AND e.received_at < ?4
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.plugin = ?1)
          ORDER BY e.received_at, e.id

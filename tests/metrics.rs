@@ -1,0 +1,656 @@
+//! `/metrics` (Prometheus text format 0.0.4), `/healthz` and `/readyz`: after known traffic, the
+//! counters count exactly it, the queue gauges come from the store, and the exposition parses.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::host::{Env, Host, SOURCE, TOKEN, hook_path};
+use support::payload::{all_items, prospect_event, reply, single_event};
+use support::plugins::{manifest, manifest_for};
+use support::{BATCH, SOON, eventually_or};
+
+/// One sample: `name{labels} value`.
+#[derive(Debug, Clone, PartialEq)]
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+/// A parsed exposition: its samples in order, and each family's `# TYPE`.
+#[derive(Debug, Default)]
+struct Exposition {
+    samples: Vec<Sample>,
+    types: BTreeMap<String, String>,
+}
+
+impl Exposition {
+    /// Parses the text format 0.0.4: `# HELP` / `# TYPE` lines, other `#` lines skipped, and
+    /// samples `name{label="value",...} value [timestamp]` with `\\`, `\"` and `\n` escapes in
+    /// label values. Panics on a line it cannot read, naming it.
+    fn parse(text: &str) -> Self {
+        let mut parsed = Self::default();
+        for (number, line) in text.lines().enumerate() {
+            let fail = |why: &str| -> ! { panic!("/metrics line {}: {why}: {line:?}", number + 1) };
+            if line.trim().is_empty() {
+                continue;
+            }
+            if let Some(comment) = line.strip_prefix('#') {
+                let words: Vec<&str> = comment.split_whitespace().collect();
+                if words.first() == Some(&"TYPE") {
+                    let [_, name, kind] = words[..] else {
+                        fail("a TYPE line is `# TYPE name kind`")
+                    };
+                    if !matches!(
+                        kind,
+                        "counter" | "gauge" | "histogram" | "summary" | "untyped"
+                    ) {
+                        fail("unknown metric type");
+                    }
+                    if parsed
+                        .types
+                        .insert(name.to_owned(), kind.to_owned())
+                        .is_some()
+                    {
+                        fail("a second TYPE line for the family");
+                    }
+                }
+                continue;
+            }
+            let name_end = line
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(line.len());
+            let name = &line[..name_end];
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                fail("no metric name");
+            }
+            let mut rest = &line[name_end..];
+            let mut labels = BTreeMap::new();
+            if let Some(after) = rest.strip_prefix('{') {
+                rest = after;
+                loop {
+                    rest = rest.trim_start();
+                    if let Some(after) = rest.strip_prefix('}') {
+                        rest = after;
+                        break;
+                    }
+                    let Some((label, after)) = rest.split_once("=\"") else {
+                        fail("a label is `name=\"value\"`")
+                    };
+                    let label = label.trim();
+                    if label.is_empty()
+                        || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        fail("a bad label name");
+                    }
+                    let mut value = String::new();
+                    let mut chars = after.char_indices();
+                    let end = loop {
+                        match chars.next() {
+                            Some((index, '"')) => break index,
+                            Some((_, '\\')) => match chars.next() {
+                                Some((_, '\\')) => value.push('\\'),
+                                Some((_, '"')) => value.push('"'),
+                                Some((_, 'n')) => value.push('\n'),
+                                _ => fail("a bad escape in a label value"),
+                            },
+                            Some((_, other)) => value.push(other),
+                            None => fail("an unterminated label value"),
+                        }
+                    };
+                    if labels.insert(label.to_owned(), value).is_some() {
+                        fail("a repeated label");
+                    }
+                    rest = after[end + 1..].trim_start();
+                    if let Some(after) = rest.strip_prefix(',') {
+                        rest = after;
+                    } else if !rest.starts_with('}') {
+                        fail("labels are separated by commas");
+                    }
+                }
+            }
+            let mut fields = rest.split_whitespace();
+            let value = match fields.next() {
+                Some("+Inf") => f64::INFINITY,
+                Some("-Inf") => f64::NEG_INFINITY,
+                Some("NaN") => f64::NAN,
+                Some(text) => text
+                    .parse::<f64>()
+                    .unwrap_or_else(|_| fail("the value is not a number")),
+                None => fail("no value"),
+            };
+            if let Some(timestamp) = fields.next()
+                && timestamp.parse::<i64>().is_err()
+            {
+                fail("the timestamp is not an integer");
+            }
+            if fields.next().is_some() {
+                fail("more than a value and a timestamp");
+            }
+            // Every sample belongs to a family whose TYPE came before it.
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| {
+                    name.strip_suffix(suffix).filter(|base| {
+                        parsed.types.get(*base).map(String::as_str) == Some("histogram")
+                    })
+                })
+                .unwrap_or(name);
+            if !parsed.types.contains_key(family) {
+                fail("a sample before its family's TYPE line");
+            }
+            parsed.samples.push(Sample {
+                name: name.to_owned(),
+                labels,
+                value,
+            });
+        }
+        parsed
+    }
+
+    /// The samples of `name`, by their labels (`label=value,...`).
+    fn series(&self, name: &str) -> BTreeMap<String, f64> {
+        let mut series = BTreeMap::new();
+        for sample in self.samples.iter().filter(|sample| sample.name == name) {
+            let key: Vec<String> = sample
+                .labels
+                .iter()
+                .map(|(label, value)| format!("{label}={value}"))
+                .collect();
+            assert!(
+                series.insert(key.join(","), sample.value).is_none(),
+                "two samples of {name} with the labels {key:?}"
+            );
+        }
+        series
+    }
+
+    /// The value of `name` with exactly `labels`, if there is such a sample.
+    fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let labels: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(label, value)| ((*label).to_owned(), (*value).to_owned()))
+            .collect();
+        self.samples
+            .iter()
+            .find(|sample| sample.name == name && sample.labels == labels)
+            .map(|sample| sample.value)
+    }
+
+    /// [`Self::get`], or 0 when there is no such sample (a counter not yet counted).
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.get(name, labels).unwrap_or(0.0)
+    }
+}
+
+/// `series` with the values as whole numbers, for comparing counts.
+fn counts(series: BTreeMap<String, f64>) -> BTreeMap<String, u64> {
+    series
+        .into_iter()
+        .map(|(key, value)| {
+            assert!(
+                value >= 0.0 && value.fract() == 0.0,
+                "{key}: a count is a whole number: {value}"
+            );
+            (key, value as u64)
+        })
+        .collect()
+}
+
+fn expected(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), *value))
+        .collect()
+}
+
+/// `GET /metrics`: checks its content type and parses it.
+fn scrape(host: &Host) -> Exposition {
+    let response = host
+        .client()
+        .get("/metrics")
+        .unwrap_or_else(|err| panic!("GET /metrics: {err}"));
+    assert_eq!(response.status, 200, "{response:?}");
+    let content_type = response.content_type.clone().unwrap_or_default();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "the Prometheus text format: {content_type}"
+    );
+    Exposition::parse(&response.body)
+}
+
+const FAMILIES: [(&str, &str); 11] = [
+    ("smartreach_hooks_webhooks_received_total", "counter"),
+    ("smartreach_hooks_webhooks_duplicate_total", "counter"),
+    ("smartreach_hooks_ingest_rejected_total", "counter"),
+    ("smartreach_hooks_ingest_duration_seconds", "histogram"),
+    ("smartreach_hooks_deliveries_total", "counter"),
+    ("smartreach_hooks_plugin_duration_seconds", "histogram"),
+    ("smartreach_hooks_dead_letters", "gauge"),
+    ("smartreach_hooks_deliveries_running", "gauge"),
+    ("smartreach_hooks_queue_depth", "gauge"),
+    ("smartreach_hooks_oldest_pending_age_seconds", "gauge"),
+    ("smartreach_hooks_plugins_loaded", "gauge"),
+];
+
+/// Checks a histogram's series with `labels`: cumulative buckets that never decrease, the
+/// `+Inf` bucket equal to `_count`, and a `_sum` that is not negative. Returns `_count`.
+fn check_histogram(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> u64 {
+    let mut buckets: Vec<(f64, f64)> = metrics
+        .samples
+        .iter()
+        .filter(|sample| {
+            sample.name == format!("{name}_bucket")
+                && labels.iter().all(|(label, value)| {
+                    sample.labels.get(*label).map(String::as_str) == Some(*value)
+                })
+                && sample.labels.len() == labels.len() + 1
+        })
+        .map(|sample| {
+            let le = sample.labels.get("le").expect("a bucket has `le`");
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse()
+                    .unwrap_or_else(|_| panic!("{name}: bad le {le:?}"))
+            };
+            (bound, sample.value)
+        })
+        .collect();
+    assert!(!buckets.is_empty(), "{name}{labels:?}: no buckets");
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(
+        buckets.windows(2).all(|pair| pair[0].1 <= pair[1].1),
+        "{name}{labels:?}: cumulative buckets never decrease: {buckets:?}"
+    );
+    let (last_bound, last) = *buckets.last().unwrap();
+    assert!(last_bound.is_infinite(), "{name}{labels:?}: a +Inf bucket");
+    let count = metrics
+        .get(&format!("{name}_count"), labels)
+        .unwrap_or_else(|| panic!("{name}_count{labels:?}"));
+    assert_eq!(last, count, "{name}{labels:?}: +Inf bucket = _count");
+    let sum = metrics
+        .get(&format!("{name}_sum"), labels)
+        .unwrap_or_else(|| panic!("{name}_sum{labels:?}"));
+    assert!(sum >= 0.0, "{name}{labels:?}: _sum {sum}");
+    count as u64
+}
+
+/// Known traffic (stored webhooks by type, one redelivery, rejections of four kinds, deliveries
+/// to four plugins ending done, skipped, dead at once and dead after retries), then `/metrics`:
+/// every counter counts exactly that, the histograms agree with the counters, the queue gauges
+/// show the dead letters and an empty queue. After a restart the counters start again at zero
+/// while the dead letters, read from the store, are still there.
+#[test]
+fn metrics_count_the_traffic() {
+    let env = Env::new();
+    env.install("log", "event_log", Some(&manifest(None, &[], &[])));
+    env.install(
+        "fail",
+        "hostile",
+        Some(&manifest_for(
+            &["prospect.updated"],
+            None,
+            &[("mode", "fail")],
+            &[],
+        )),
+    );
+    // `retry` asks for 1.5 s between attempts: 4 attempts (the test schedule has 3 retries).
+    env.install(
+        "flaky",
+        "hostile",
+        Some(&manifest_for(
+            &["activity.email.opened"],
+            None,
+            &[("mode", "retry")],
+            &[],
+        )),
+    );
+    env.install(
+        "skip",
+        "hostile",
+        Some(&manifest_for(
+            &["activity.email.replied"],
+            None,
+            &[("mode", "counter")],
+            &[],
+        )),
+    );
+    let mut host = env.start();
+    let db = env.db();
+
+    // A fresh host: every family is announced, nothing counted yet.
+    let fresh = scrape(&host);
+    for (family, kind) in FAMILIES {
+        assert_eq!(
+            fresh.types.get(family).map(String::as_str),
+            Some(kind),
+            "# TYPE {family} {kind}"
+        );
+    }
+    for counter in [
+        "smartreach_hooks_webhooks_received_total",
+        "smartreach_hooks_webhooks_duplicate_total",
+        "smartreach_hooks_ingest_rejected_total",
+        "smartreach_hooks_deliveries_total",
+    ] {
+        assert!(
+            fresh.series(counter).values().all(|value| *value == 0.0),
+            "{counter} before any traffic: {:?}",
+            fresh.series(counter)
+        );
+    }
+    assert_eq!(fresh.get("smartreach_hooks_plugins_loaded", &[]), Some(4.0));
+
+    // Stored: 9 webhooks, 11 events (the `sent` fixture has 3 items).
+    let first = prospect_event("prospect.created", 1, "m1@example.com", "m1");
+    host.ingest(&first);
+    host.ingest(&prospect_event(
+        "prospect.created",
+        2,
+        "m2@example.com",
+        "m2",
+    ));
+    host.ingest(&prospect_event(
+        "prospect.created",
+        3,
+        "m3@example.com",
+        "m3",
+    ));
+    host.ingest(&prospect_event(
+        "prospect.updated",
+        1,
+        "m1@example.com",
+        "m4",
+    ));
+    host.ingest(&prospect_event(
+        "prospect.updated",
+        2,
+        "m2@example.com",
+        "m5",
+    ));
+    host.ingest(&single_event("activity.email.opened", 4, "m6@example.com"));
+    host.ingest(&reply(5, "m7@example.com", "m7"));
+    host.ingest(&reply(6, "m8@example.com", "m8"));
+    let sent = host.ingest(&all_items("activity.email.sent", 7));
+    assert_eq!(sent.events, 3);
+
+    // One redelivery.
+    let again = host.post_webhook(&first);
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(again.json()["duplicate"], true);
+
+    // Rejections.
+    let json_type = Some("application/json");
+    let unknown = hook_path("no-such-token-0123456789");
+    let good = hook_path(TOKEN);
+    for (path, content_type, body, status) in [
+        (unknown.as_str(), json_type, first.as_slice(), 404),
+        (unknown.as_str(), Some("text/plain"), first.as_slice(), 404),
+        (good.as_str(), Some("text/plain"), first.as_slice(), 415),
+        (good.as_str(), None, first.as_slice(), 415),
+        (good.as_str(), json_type, b"{not json".as_slice(), 400),
+        (good.as_str(), json_type, b"".as_slice(), 400),
+        (
+            good.as_str(),
+            json_type,
+            br#"{"metadata": {"event_type": "prospect.created"}, "data": []} x"#.as_slice(),
+            400,
+        ),
+        (
+            good.as_str(),
+            json_type,
+            br#"{"hello": "world"}"#.as_slice(),
+            400,
+        ),
+    ] {
+        let response = host.post(path, content_type, &[], body);
+        assert_eq!(
+            response.status, status,
+            "{path} {content_type:?}: {response:?}"
+        );
+    }
+    // Not webhooks: not counted as rejections.
+    assert_eq!(host.client().get("/no/such/route").unwrap().status, 404);
+    assert_eq!(
+        host.client().get("/api/v1/events").unwrap().status,
+        404,
+        "the admin API is off"
+    );
+
+    // Deliveries: log 11 done; fail 2 failed (dead); flaky 4 retries (then dead); skip 2 skipped.
+    db.wait_idle(BATCH);
+    let statuses = db.status_counts();
+    assert_eq!(
+        statuses,
+        [
+            ("dead".to_owned(), 3),
+            ("done".to_owned(), 11),
+            ("skipped".to_owned(), 2)
+        ]
+        .into_iter()
+        .collect(),
+    );
+
+    let metrics = scrape(&host);
+    let received = counts(metrics.series("smartreach_hooks_webhooks_received_total"));
+    let source = |event_type: &str| format!("event_type={event_type},source={SOURCE}");
+    assert_eq!(
+        received,
+        [
+            (source("activity.email.opened"), 1),
+            (source("activity.email.replied"), 2),
+            (source("activity.email.sent"), 1),
+            (source("prospect.created"), 3),
+            (source("prospect.updated"), 2),
+        ]
+        .into_iter()
+        .collect(),
+        "one per stored webhook (not per event), by type"
+    );
+    assert_eq!(
+        counts(metrics.series("smartreach_hooks_webhooks_duplicate_total")),
+        expected(&[(&format!("source={SOURCE}"), 1)])
+    );
+    assert_eq!(
+        counts(metrics.series("smartreach_hooks_ingest_rejected_total")),
+        expected(&[
+            ("reason=invalid-json", 3),
+            ("reason=invalid-payload", 1),
+            ("reason=unknown-token", 2),
+            ("reason=unsupported-media-type", 2),
+        ]),
+        "by problem slug"
+    );
+    assert_eq!(
+        counts(metrics.series("smartreach_hooks_deliveries_total")),
+        expected(&[
+            ("outcome=done,plugin=log", 11),
+            ("outcome=failed,plugin=fail", 2),
+            ("outcome=retry,plugin=flaky", 4),
+            ("outcome=skipped,plugin=skip", 2),
+        ]),
+        "attempts by plugin and outcome"
+    );
+    // One duration per attempt.
+    for (plugin, attempts) in [("log", 11), ("fail", 2), ("flaky", 4), ("skip", 2)] {
+        assert_eq!(
+            metrics.get(
+                "smartreach_hooks_plugin_duration_seconds_count",
+                &[("plugin", plugin)]
+            ),
+            Some(attempts as f64),
+            "plugin_duration_seconds_count{{plugin={plugin}}}"
+        );
+        assert_eq!(
+            check_histogram(
+                &metrics,
+                "smartreach_hooks_plugin_duration_seconds",
+                &[("plugin", plugin)]
+            ),
+            attempts
+        );
+    }
+    assert_eq!(
+        db.totals().attempts,
+        19,
+        "the store holds as many attempts as were counted"
+    );
+    // One ingest duration per stored webhook (and possibly per acknowledged redelivery), none
+    // for a rejection.
+    let ingests = check_histogram(&metrics, "smartreach_hooks_ingest_duration_seconds", &[]);
+    assert!(
+        (9..=10).contains(&ingests),
+        "ingest_duration_seconds_count {ingests}"
+    );
+
+    // The queue, from the store.
+    let dead = counts(metrics.series("smartreach_hooks_dead_letters"));
+    assert_eq!(dead.get("plugin=fail"), Some(&2), "{dead:?}");
+    assert_eq!(dead.get("plugin=flaky"), Some(&1), "{dead:?}");
+    assert!(
+        dead.iter()
+            .all(|(key, value)| key == "plugin=fail" || key == "plugin=flaky" || *value == 0),
+        "{dead:?}"
+    );
+    let depth = counts(metrics.series("smartreach_hooks_queue_depth"));
+    assert!(
+        depth.values().all(|value| *value == 0),
+        "drained: {depth:?}"
+    );
+    let running = counts(metrics.series("smartreach_hooks_deliveries_running"));
+    assert!(running.values().all(|value| *value == 0), "{running:?}");
+    assert_eq!(
+        metrics.get("smartreach_hooks_oldest_pending_age_seconds", &[]),
+        Some(0.0)
+    );
+    assert_eq!(
+        metrics.get("smartreach_hooks_plugins_loaded", &[]),
+        Some(4.0)
+    );
+
+    // Health.
+    let health = host.client().get("/healthz").unwrap();
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(health.json()["status"], "ok");
+    let ready = host.client().get("/readyz").unwrap();
+    assert_eq!(ready.status, 200, "{ready:?}");
+    let ready = ready.json();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["plugins_loaded"], true, "{ready}");
+    assert_eq!(ready["plugins"], 4, "{ready}");
+
+    // A plugin removed: one fewer loaded.
+    env.remove_plugin_file("skip.wasm");
+    eventually_or("plugins_loaded to drop to 3", SOON, || {
+        let loaded = scrape(&host).value("smartreach_hooks_plugins_loaded", &[]);
+        if loaded == 3.0 {
+            Ok(())
+        } else {
+            Err(format!("{loaded}"))
+        }
+    });
+
+    // Restarted: the counters start again; the dead letters are still in the store.
+    let status = host.stop("TERM");
+    assert!(status.success(), "{status:?}");
+    let host = env.start();
+    let restarted = scrape(&host);
+    for counter in [
+        "smartreach_hooks_webhooks_received_total",
+        "smartreach_hooks_webhooks_duplicate_total",
+        "smartreach_hooks_ingest_rejected_total",
+        "smartreach_hooks_deliveries_total",
+    ] {
+        assert!(
+            restarted
+                .series(counter)
+                .values()
+                .all(|value| *value == 0.0),
+            "{counter} after a restart: {:?}",
+            restarted.series(counter)
+        );
+    }
+    assert_eq!(
+        restarted.get("smartreach_hooks_dead_letters", &[("plugin", "fail")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        restarted.get("smartreach_hooks_dead_letters", &[("plugin", "flaky")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        restarted.get("smartreach_hooks_plugins_loaded", &[]),
+        Some(3.0)
+    );
+    drop(host);
+}
+
+/// The parser itself, on a hand-written exposition: escapes, no labels, `+Inf`, timestamps.
+#[test]
+fn the_exposition_parser_reads_the_format() {
+    let text = "# HELP a_total A counter.\n# TYPE a_total counter\n\
+                a_total{x=\"1\",y=\"q\\\"u\\\\o\\nte\"} 3\n\
+                # TYPE h histogram\nh_bucket{le=\"0.5\"} 1\nh_bucket{le=\"+Inf\"} 2\n\
+                h_sum 0.75\nh_count 2 1700000000000\n# a comment\n\n\
+                # TYPE g gauge\ng 1e3\n";
+    let parsed = Exposition::parse(text);
+    assert_eq!(parsed.types.len(), 3);
+    assert_eq!(
+        parsed.get("a_total", &[("x", "1"), ("y", "q\"u\\o\nte")]),
+        Some(3.0)
+    );
+    assert_eq!(parsed.get("h_bucket", &[("le", "+Inf")]), Some(2.0));
+    assert_eq!(parsed.get("h_count", &[]), Some(2.0));
+    assert_eq!(parsed.get("g", &[]), Some(1000.0));
+    assert_eq!(check_histogram(&parsed, "h", &[]), 2);
+}
+
+/// `smartreach_hooks_oldest_pending_age_seconds` is "the age of the oldest pending delivery that
+/// is due; 0 when none is": a delivery waiting an hour for its retry is pending (it counts in
+/// `queue_depth`) but not due, so the age stays 0 while it waits.
+#[test]
+fn a_retry_that_is_not_due_is_not_an_old_pending_delivery() {
+    let config = support::host::Config {
+        // One retry, an hour after the first attempt.
+        retry_schedule: vec![std::time::Duration::from_secs(3600)],
+        ..support::host::Config::default()
+    };
+    let env = Env::with_config(config);
+    env.install(
+        "stuck",
+        "hostile",
+        Some(&manifest_for(&["*"], None, &[("mode", "panic")], &[])),
+    );
+    let host = env.start();
+    let db = env.db();
+    let ingested = host.ingest(&prospect_event("prospect.created", 1, "p@example.com", "p"));
+    eventually_or(
+        "the first attempt to fault and the retry to wait",
+        SOON,
+        || {
+            let rows = db.deliveries_of_webhook(&ingested.webhook_id);
+            match rows.as_slice() {
+                [row] if row.status == "pending" && row.attempts == 1 => Ok(()),
+                _ => Err(format!("{rows:#?}")),
+            }
+        },
+    );
+    // Let the delivery grow older than a second, so that an age counted from its creation shows.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let metrics = scrape(&host);
+    assert_eq!(
+        metrics.get("smartreach_hooks_queue_depth", &[("plugin", "stuck")]),
+        Some(1.0),
+        "the retry waits in the queue"
+    );
+    let age = metrics.get("smartreach_hooks_oldest_pending_age_seconds", &[]);
+    assert_eq!(
+        age,
+        Some(0.0),
+        "no pending delivery is due (the only one is due in an hour), yet the oldest pending age \
+         is {age:?}"
+    );
+    drop(host);
+}
