@@ -54,6 +54,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(observe::metrics))
         .route("/api/v1/openapi.json", get(observe::openapi))
         .merge(admin::router(Arc::clone(&app)))
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this route does not take that method; see README.md or /api/v1/openapi.json",
+            )
+        })
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,

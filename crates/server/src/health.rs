@@ -14,9 +14,10 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 when the store answers a query and the plugin folder has been loaded, else 503.
+/// 200 when the store commits (a round trip through its writer) and the plugin folder has been
+/// loaded, else 503.
 pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
-    let store = app.store.count_deliveries().await;
+    let store = app.store.ping().await;
     let plugins = app.registry.snapshot().len();
     let loaded = app.plugins_loaded();
     let ready = store.is_ok() && loaded;

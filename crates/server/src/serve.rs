@@ -185,12 +185,27 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     let addr = listener.local_addr().map_err(ServeError::Server)?;
     announce(addr, &app, generated);
 
-    let server = axum::serve(listener, app::router(Arc::clone(&app)))
-        .with_graceful_shutdown({
-            let shutdown = shutdown.clone();
-            async move { shutdown.wait().await }
-        })
-        .await;
+    let server = axum::serve(listener, app::router(Arc::clone(&app))).with_graceful_shutdown({
+        let shutdown = shutdown.clone();
+        async move { shutdown.wait().await }
+    });
+    // Requests in progress get the grace period too; after it, the server stops regardless
+    // (a request cut off was not acknowledged, so its sender sends it again).
+    let drain_limit = {
+        let shutdown = shutdown.clone();
+        let grace = config.shutdown_grace;
+        async move {
+            shutdown.wait().await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    let server = tokio::select! {
+        result = server => result,
+        () = drain_limit => {
+            tracing::warn!("requests still open at the end of the grace period were cut off");
+            Ok(())
+        }
+    };
     // Whatever ended the server ends the rest.
     shutdown.trigger();
     let _ = dispatch.await;

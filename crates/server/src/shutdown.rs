@@ -42,8 +42,14 @@ impl Shutdown {
         let shutdown = self.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("shutting down: no new webhooks; finishing the deliveries in flight");
+            tracing::info!(
+                "shutting down: no new webhooks; finishing the deliveries in flight (a second signal stops at once)"
+            );
             shutdown.trigger();
+            wait_for_signal().await;
+            // Acknowledged webhooks are committed; deliveries in flight run again at the next start.
+            tracing::warn!("second signal: stopping now");
+            std::process::exit(130);
         });
     }
 }

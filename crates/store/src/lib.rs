@@ -27,8 +27,8 @@ pub use model::{
 pub use sqlite::SqliteStore;
 pub use view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
-    EventSummary, LastError, Page, PluginActivity, Pruned, QueueDepth, QueueStats, ReplayRefused,
-    StatusCounts,
+    EventSummary, LastError, Page, PluginActivity, Pruned, QueueDepth, QueueStats, Queued,
+    ReplayRefused, StatusCounts,
 };
 
 use async_trait::async_trait;
@@ -37,7 +37,8 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Stores a webhook, its events and their deliveries, unless a webhook with the same body
-    /// arrived at or after `dedup_since`: then nothing is stored and the earlier one is returned.
+    /// arrived from the same source at or after `dedup_since`: then nothing is stored and the
+    /// earlier one is returned.
     /// Returns only once the data is durable.
     async fn ingest(
         &self,
@@ -102,7 +103,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Result<i64, ReplayRefused>, StoreError>;
 
     /// Replays every dead letter of `plugin` not replayed yet, oldest first.
-    async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Vec<i64>, StoreError>;
+    async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Queued, StoreError>;
 
     /// Queues deliveries to `plugin` of the stored events of `event_types` (every type when
     /// `None`) received in `[since, until)`, oldest first, except events it already has a delivery
@@ -114,10 +115,13 @@ pub trait Store: Send + Sync + 'static {
         since: Timestamp,
         until: Timestamp,
         now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError>;
+    ) -> Result<Queued, StoreError>;
 
-    /// Deletes webhooks received before `before` with everything of them, except those with an
-    /// event that has a pending or running delivery or a dead letter; and attempts started before
-    /// `before` of finished deliveries.
+    /// Deletes one batch of webhooks received before `before` with everything of them, except
+    /// those with an event that has a pending or running delivery or a dead letter; and of
+    /// attempts started before `before` of finished deliveries. Call again while `more`.
     async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError>;
+
+    /// Answers through the writer: the store can commit.
+    async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -216,7 +216,28 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// What a retention run deleted.
+/// Deliveries queued by a replay or a backfill.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Queued {
+    /// How many.
+    pub count: u64,
+    /// The ids of the first [`Queued::MAX_IDS`], in order.
+    pub deliveries: Vec<i64>,
+}
+
+impl Queued {
+    /// Ids listed at most: a backfill can queue millions.
+    pub const MAX_IDS: usize = 100;
+
+    pub(crate) fn add(&mut self, ids: Vec<i64>) {
+        self.count += ids.len() as u64;
+        let room = Self::MAX_IDS.saturating_sub(self.deliveries.len());
+        self.deliveries.extend(ids.into_iter().take(room));
+    }
+}
+
+/// What one retention batch deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Pruned {
     /// Webhooks deleted, with their events, deliveries and attempts.
@@ -225,6 +246,8 @@ pub struct Pruned {
     pub events: u64,
     /// Attempts of finished deliveries of events that are kept.
     pub attempts: u64,
+    /// Whether there is more to delete: call again.
+    pub more: bool,
 }
 
 /// Why a replay was refused.

@@ -170,12 +170,13 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
         "a dead letter is replayed once"
     );
     let rest = store.replay_dead("crm".to_owned(), 5).await.unwrap();
-    assert_eq!(rest.len(), 1, "the replayed one is not replayed again");
+    assert_eq!(rest.count, 1, "the replayed one is not replayed again");
     assert!(
         store
             .replay_dead("crm".to_owned(), 5)
             .await
             .unwrap()
+            .deliveries
             .is_empty()
     );
     assert_eq!(
@@ -230,21 +231,20 @@ async fn a_backfill_covers_stored_events_of_its_types_once() {
         )
         .await
         .unwrap();
-    assert_eq!(queued.len(), 2, "A and C, not the reply");
+    assert_eq!(queued.count, 2, "A and C, not the reply");
     let again = store
         .backfill("new".to_owned(), None, 0, 10_000, 9)
         .await
         .unwrap();
     assert_eq!(
-        again.len(),
-        1,
+        again.count, 1,
         "only B was left; every type when none is given"
     );
     let window = store
         .backfill("other".to_owned(), None, 1_500, 3_000, 9)
         .await
         .unwrap();
-    assert_eq!(window.len(), 1, "only B was received in [1500, 3000)");
+    assert_eq!(window.count, 1, "only B was received in [1500, 3000)");
 }
 
 #[tokio::test]
@@ -261,6 +261,7 @@ async fn retention_keeps_events_with_open_deliveries_or_dead_letters() {
         .unwrap();
     let pruned = store.prune(3_500).await.unwrap();
     assert_eq!(pruned.webhooks, 2, "A (done) and C (nothing to deliver)");
+    assert!(!pruned.more);
     let left: Vec<_> = store
         .list_events(EventFilter::default(), 10, None)
         .await
@@ -273,5 +274,53 @@ async fn retention_keeps_events_with_open_deliveries_or_dead_letters() {
         left,
         ["D:0", "B:0"],
         "B still has a pending delivery, D is recent"
+    );
+}
+
+#[tokio::test]
+async fn large_backfills_and_prunes_go_in_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+    for n in 0..2_500 {
+        store
+            .ingest(
+                webhook(
+                    &format!("W{n:05}"),
+                    1_000 + n,
+                    "prospect.created",
+                    "x@x.example",
+                    &[],
+                ),
+                0,
+            )
+            .await
+            .unwrap();
+    }
+    let queued = store
+        .backfill("late".to_owned(), None, 0, i64::MAX, 9)
+        .await
+        .unwrap();
+    assert_eq!(queued.count, 2_500, "three chunks of at most 1,000");
+    assert_eq!(queued.deliveries.len(), smartreach_store::Queued::MAX_IDS);
+    assert!(queued.deliveries.windows(2).all(|pair| pair[0] < pair[1]));
+    // Finished, so prunable: one batch of 500 at a time, saying when there is more.
+    while !finish(&store, "late", Next::Done).await.is_empty() {}
+    let mut batches = 0;
+    loop {
+        let pruned = store.prune(i64::MAX).await.unwrap();
+        batches += 1;
+        if !pruned.more {
+            break;
+        }
+        assert_eq!(pruned.webhooks, 500);
+    }
+    assert!(batches >= 5, "{batches} batches");
+    assert!(
+        store
+            .list_events(EventFilter::default(), 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
     );
 }

@@ -203,6 +203,14 @@ async fn claims_respect_limits_plugins_and_leases() {
         .await
         .unwrap();
     assert_eq!(taken.len(), 2);
+    let interrupted = taken
+        .iter()
+        .find(|c| c.delivery_id == two[0].delivery_id)
+        .unwrap();
+    assert_eq!(
+        interrupted.attempts, 1,
+        "a taken-over lease counts the run that never finished"
+    );
     assert!(
         !store
             .complete("me", attempt(two[0].delivery_id, Next::Done))
@@ -282,6 +290,16 @@ async fn release_and_reopen_return_running_deliveries_to_pending() {
     let store = open(&dir);
     assert_eq!(store.recovered_at_open(), 1);
     assert_eq!(count(&store, DeliveryStatus::Pending).await, 2);
+    // The interrupted run counts: an event that kills the host each time reaches the end of its
+    // schedule instead of blocking its prospect forever.
+    let attempts: Vec<u32> = store
+        .claim("me", 3 * NOW, i64::MAX, request("a", 2))
+        .await
+        .unwrap()
+        .iter()
+        .map(|claimed| claimed.attempts)
+        .collect();
+    assert_eq!(attempts.iter().sum::<u32>(), 1, "{attempts:?}");
 }
 
 #[tokio::test]

@@ -66,6 +66,16 @@ pub async fn list(
             )
         })?),
     };
+    if let Some(cursor) = &query.cursor
+        && cursor.parse::<i64>().is_err()
+    {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "Invalid query string",
+            format!("cursor `{cursor}` is not a next_cursor this API gave out"),
+        ));
+    }
     let filter = DeliveryFilter {
         status,
         plugin: query.plugin,

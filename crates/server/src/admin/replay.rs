@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use smartreach_plugin_runtime::Subscriptions;
-use smartreach_store::ReplayRefused;
+use smartreach_store::{Queued, ReplayRefused};
 use utoipa::ToSchema;
 
 use super::query::store_failed;
@@ -18,25 +18,8 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::problem::Problem;
 
-/// The deliveries queued.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Queued {
-    /// How many.
-    count: usize,
-    /// Their ids.
-    deliveries: Vec<i64>,
-}
-
-impl Queued {
-    fn new(deliveries: Vec<i64>) -> (StatusCode, Json<Self>) {
-        (
-            StatusCode::ACCEPTED,
-            Json(Self {
-                count: deliveries.len(),
-                deliveries,
-            }),
-        )
-    }
+fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
+    (StatusCode::ACCEPTED, Json(queued))
 }
 
 /// Replays one finished delivery (done, skipped or dead) as a new delivery.
@@ -53,13 +36,24 @@ impl Queued {
 )]
 pub async fn one(
     State(app): State<Arc<App>>,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
+    let Path(id) = id.map_err(|rejection| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-path",
+            "Invalid delivery id",
+            format!("{}; a delivery id is a number", rejection.body_text()),
+        )
+    })?;
     match app.store.replay(id, now_ms()).await.map_err(store_failed)? {
         Ok(new_id) => {
             app.wake.notify_one();
             tracing::info!(delivery = id, replay = new_id, "delivery replayed");
-            Ok(Queued::new(vec![new_id]))
+            Ok(accepted(Queued {
+                count: 1,
+                deliveries: vec![new_id],
+            }))
         }
         Err(ReplayRefused::NotFound) => Err(Problem::new(
             StatusCode::NOT_FOUND,
@@ -105,8 +99,8 @@ pub async fn dead(
         .await
         .map_err(store_failed)?;
     app.wake.notify_one();
-    tracing::info!(plugin = %name, count = queued.len(), "dead letters replayed");
-    Ok(Queued::new(queued))
+    tracing::info!(plugin = %name, count = queued.count, "dead letters replayed");
+    Ok(accepted(queued))
 }
 
 /// What to backfill.
@@ -170,8 +164,8 @@ pub async fn backfill(
         .await
         .map_err(store_failed)?;
     app.wake.notify_one();
-    tracing::info!(plugin = %name, count = queued.len(), "backfill queued");
-    Ok(Queued::new(queued))
+    tracing::info!(plugin = %name, count = queued.count, "backfill queued");
+    Ok(accepted(queued))
 }
 
 /// The types to backfill: those asked for, which the plugin must subscribe to, else its

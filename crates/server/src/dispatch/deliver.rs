@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use smartreach_plugin_runtime::{LogLevel, Outcome, Plugin, PluginEvent};
-use smartreach_store::{AttemptRecord, Claimed, Store};
+use smartreach_store::{AttemptRecord, Claimed, Next, Store};
 
 use super::RetrySchedule;
 use crate::clock::now_ms;
@@ -20,6 +20,10 @@ pub(super) async fn deliver(
     delivery: Claimed,
 ) {
     let attempt = delivery.attempts + 1;
+    if attempt > schedule.max_attempts() {
+        give_up_interrupted(&store, &owner, &plugin, &delivery).await;
+        return;
+    }
     let event = PluginEvent {
         id: delivery.event_id,
         event_type: delivery.event_type,
@@ -35,7 +39,12 @@ pub(super) async fn deliver(
     }
     let next = schedule.next(&invocation.outcome, attempt, now_ms());
     let (outcome, detail) = describe(&invocation.outcome);
-    metrics.delivery_finished(plugin.name(), outcome, invocation.duration);
+    let counted = if matches!(next, Next::Requeue { .. }) {
+        "requeued"
+    } else {
+        outcome
+    };
+    metrics.delivery_finished(plugin.name(), counted, invocation.duration);
     tracing::info!(
         outcome,
         detail = detail.as_deref().unwrap_or(""),
@@ -61,8 +70,38 @@ pub(super) async fn deliver(
         ),
         Err(err) => tracing::error!(
             error = %err,
-            "cannot record the attempt; the delivery stays claimed and runs again after a restart"
+            "cannot record the attempt; the delivery stays claimed and runs again when its lease expires"
         ),
+    }
+}
+
+/// A delivery whose runs were all interrupted (the host died, or its lease ran out, each time)
+/// until its schedule was used up: dead, without running it again, so that it stops blocking its
+/// prospect. The event is kept and can be replayed.
+async fn give_up_interrupted(
+    store: &Arc<dyn Store>,
+    owner: &str,
+    plugin: &Plugin,
+    delivery: &Claimed,
+) {
+    let error = format!(
+        "not run again: {} attempts, the last ones interrupted before they finished (did the host crash on this event?)",
+        delivery.attempts
+    );
+    tracing::error!(%error, "delivery dead-lettered");
+    let record = AttemptRecord {
+        delivery_id: delivery.delivery_id,
+        plugin_hash: plugin.content_hash().to_owned(),
+        started_at: now_ms(),
+        duration_us: 0,
+        outcome: "fault",
+        detail: Some(error.clone()),
+        logs: "[]".to_owned(),
+        requests: "[]".to_owned(),
+        next: Next::Dead { error },
+    };
+    if let Err(err) = store.complete(owner, record).await {
+        tracing::error!(error = %err, "cannot dead-letter the delivery");
     }
 }
 

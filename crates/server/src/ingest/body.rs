@@ -6,6 +6,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::problem::Problem;
 
+/// The longest a client may take to send a body: a slow client must not hold a connection and
+/// its buffer, or a shutdown, for long.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The whole body, or 413 as soon as it is known to be too large (from `Content-Length`, or while
 /// reading a body that does not say).
 pub(super) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Problem> {
@@ -16,7 +20,19 @@ pub(super) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Resul
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large(limit));
     }
-    match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(READ_TIMEOUT, Limited::new(body, limit).collect()).await;
+    let Ok(read) = read else {
+        return Err(Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "Webhook body too slow",
+            format!(
+                "the body did not arrive within {} s; send it again",
+                READ_TIMEOUT.as_secs()
+            ),
+        ));
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
         Err(err) => Err(Problem::new(

@@ -141,10 +141,24 @@ fn list(dir: &Path) -> std::io::Result<BTreeMap<String, Seen>> {
         let (Some(stem), Ok(wasm)) = (path.file_stem(), stamp(&path)) else {
             continue;
         };
+        let Some(name) = stem.to_str().filter(|name| is_plugin_name(name)) else {
+            // Hidden files and names like `crm-sync.tmp` are an editor's or a copy's, not plugins.
+            tracing::debug!(file = %path.display(), "ignored: not a plugin name ([A-Za-z0-9_-]+)");
+            continue;
+        };
         let manifest = stamp(&path.with_extension("toml")).ok();
-        found.insert(stem.to_string_lossy().into_owned(), Seen { wasm, manifest });
+        found.insert(name.to_owned(), Seen { wasm, manifest });
     }
     Ok(found)
+}
+
+/// A plugin's name: letters, digits, `_` and `-`, so that a temporary copy (`.x.wasm`,
+/// `x.tmp.wasm`) is never loaded as a plugin of its own.
+fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
 }
 
 fn stamp(path: &Path) -> std::io::Result<Stamp> {
@@ -153,4 +167,19 @@ fn stamp(path: &Path) -> std::io::Result<Stamp> {
         modified: metadata.modified().ok(),
         len: metadata.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plugin_name;
+
+    #[test]
+    fn temporary_and_hidden_copies_are_not_plugins() {
+        for name in ["crm-sync", "event_log", "A1"] {
+            assert!(is_plugin_name(name), "{name}");
+        }
+        for name in ["", ".crm-sync", "crm-sync.tmp", "crm sync", "crm-sync~"] {
+            assert!(!is_plugin_name(name), "{name:?}");
+        }
+    }
 }

@@ -10,19 +10,27 @@ use rusqlite::Connection;
 use crate::model::{ClaimRequest, Claimed};
 use crate::{StoreError, Timestamp};
 
-/// Candidates of one plugin, oldest due first, heads of their prospect only.
+/// Candidates of one plugin, oldest due first, heads of their prospect only. The candidates come
+/// from the partial indexes of pending and running deliveries, never from the finished ones, and
+/// the head-of-line check is pinned to the index of open deliveries by prospect, so the cost
+/// follows the number of due deliveries, not the size of the table (nor SQLite's statistics).
+/// A running delivery whose lease expired counts one attempt more: its last run never finished.
 const CANDIDATES: &str = "
-    SELECT d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, e.metadata, e.item
-    FROM deliveries d JOIN events e ON e.id = d.event_id
-    WHERE d.plugin = ?1
-      AND ((d.status = 'pending' AND d.next_attempt_at <= ?2)
-           OR (d.status = 'running' AND d.lease_expires_at < ?2))
-      AND (d.prospect_id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM deliveries earlier
-            WHERE earlier.plugin = d.plugin
-              AND earlier.prospect_id = d.prospect_id
-              AND earlier.id < d.id
-              AND earlier.status IN ('pending', 'running')))
+    SELECT d.id, d.plugin, d.attempts + (d.status = 'running'), e.id, e.event_type,
+           e.prospect_id, e.metadata, e.item
+    FROM (SELECT id FROM deliveries
+          WHERE plugin = ?1 AND status = 'pending' AND next_attempt_at <= ?2
+          UNION ALL
+          SELECT id FROM deliveries
+          WHERE plugin = ?1 AND status = 'running' AND lease_expires_at < ?2) due
+    JOIN deliveries d ON d.id = due.id
+    JOIN events e ON e.id = d.event_id
+    WHERE d.prospect_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM deliveries earlier INDEXED BY deliveries_open_by_prospect
+        WHERE earlier.plugin = d.plugin
+          AND earlier.prospect_id = d.prospect_id
+          AND earlier.id < d.id
+          AND earlier.status IN ('pending', 'running'))
     ORDER BY d.next_attempt_at, d.id
     LIMIT ?3";
 
@@ -39,7 +47,8 @@ pub(super) fn claim(
     let mut take = conn
         .prepare_cached(
             "UPDATE deliveries
-             SET status = 'running', lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4
+             SET status = 'running', lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4,
+                 attempts = ?5
              WHERE id = ?1",
         )
         .map_err(StoreError::query("claim a delivery"))?;
@@ -62,8 +71,14 @@ pub(super) fn claim(
             .collect::<Result<Vec<_>, _>>()
             .map_err(StoreError::query("find due deliveries"))?;
         for delivery in rows {
-            take.execute((delivery.delivery_id, owner, lease_until, now))
-                .map_err(StoreError::query("claim a delivery"))?;
+            take.execute((
+                delivery.delivery_id,
+                owner,
+                lease_until,
+                now,
+                delivery.attempts,
+            ))
+            .map_err(StoreError::query("claim a delivery"))?;
             claimed.push(delivery);
         }
     }

@@ -13,14 +13,15 @@ pub(super) fn ingest(
     let earlier = conn
         .prepare_cached(
             "SELECT id, received_at FROM webhooks
-             WHERE body_sha256 = ?1 AND received_at >= ?2
+             WHERE body_sha256 = ?1 AND received_at >= ?2 AND source = ?3
              ORDER BY received_at LIMIT 1",
         )
         .and_then(|mut statement| {
             statement
-                .query_row((&webhook.body_sha256, dedup_since), |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })
+                .query_row(
+                    (&webhook.body_sha256, dedup_since, &webhook.source),
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+                )
                 .optional()
         })
         .map_err(StoreError::query("find a redelivered webhook"))?;

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::model::{AttemptRecord, ClaimRequest, Claimed, DeliveryStatus, Ingested, NewWebhook};
 use crate::view::{
     DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, Page, PluginActivity,
-    Pruned, QueueStats, ReplayRefused,
+    Pruned, QueueStats, Queued, ReplayRefused,
 };
 use crate::{Store, StoreError, Timestamp};
 use writer::Writer;
@@ -40,6 +40,8 @@ impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, takes its lock file, migrates the schema to
     /// the current version, and returns every delivery a previous process left running to pending:
     /// only one process uses an embedded store, so those leases belong to a process that is gone.
+    /// The interrupted run counts as an attempt, so that an event that kills the host every time
+    /// still reaches the end of its retry schedule instead of blocking its prospect forever.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let lock_path = lock_path(path);
         let lock = File::options()
@@ -51,11 +53,20 @@ impl SqliteStore {
                 path: lock_path.clone(),
                 source,
             })?;
-        if lock.try_lock().is_err() {
-            return Err(StoreError::Locked {
-                path: path.to_owned(),
-                lock: lock_path,
-            });
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    path: path.to_owned(),
+                    lock: lock_path,
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::Lock {
+                    path: lock_path,
+                    source,
+                });
+            }
         }
 
         let open_err = |source| StoreError::Open {
@@ -65,10 +76,15 @@ impl SqliteStore {
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         migrate::run(&mut conn)?;
+        // Fresh statistics for the planner (cheap: it analyses only what changed a lot).
+        conn.execute_batch("PRAGMA optimize")
+            .map_err(StoreError::query("optimize"))?;
         let recovered =
             conn.execute(
-                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,
-                        lease_expires_at = NULL
+                "UPDATE deliveries
+                 SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+                     attempts = attempts + 1,
+                     last_error = 'interrupted: the host stopped while this delivery ran'
                  WHERE status = 'running'",
                 [],
             )
@@ -166,6 +182,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.writer
+            .write(|conn| {
+                conn.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(StoreError::query("ping"))
+            })
+            .await
+    }
+
     async fn release(&self, owner: &str) -> Result<u64, StoreError> {
         let owner = owner.to_owned();
         self.writer
@@ -239,10 +264,20 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Vec<i64>, StoreError> {
-        self.writer
-            .write(move |conn| replay::replay_dead(conn, &plugin, now))
-            .await
+    async fn replay_dead(&self, plugin: String, now: Timestamp) -> Result<Queued, StoreError> {
+        let mut queued = Queued::default();
+        loop {
+            let plugin = plugin.clone();
+            let chunk = self
+                .writer
+                .write(move |conn| replay::replay_dead(conn, &plugin, now, replay::CHUNK))
+                .await?;
+            let done = (chunk.len() as u64) < replay::CHUNK;
+            queued.add(chunk);
+            if done {
+                return Ok(queued);
+            }
+        }
     }
 
     async fn backfill(
@@ -252,28 +287,46 @@ impl Store for SqliteStore {
         since: Timestamp,
         until: Timestamp,
         now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
-        self.writer
-            .write(move |conn| {
-                replay::backfill(conn, &plugin, event_types.as_deref(), since, until, now)
-            })
-            .await
+    ) -> Result<Queued, StoreError> {
+        // In chunks, each its own transaction, so that ingest never waits behind a large backfill;
+        // events already covered are skipped, so each chunk continues where the last one ended.
+        let mut queued = Queued::default();
+        loop {
+            let (plugin, event_types) = (plugin.clone(), event_types.clone());
+            let chunk = self
+                .writer
+                .write(move |conn| {
+                    replay::backfill(
+                        conn,
+                        &plugin,
+                        event_types.as_deref(),
+                        since,
+                        until,
+                        now,
+                        replay::CHUNK,
+                    )
+                })
+                .await?;
+            let done = (chunk.len() as u64) < replay::CHUNK;
+            queued.add(chunk);
+            if done {
+                return Ok(queued);
+            }
+        }
     }
 
     async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError> {
-        let mut total = Pruned::default();
-        loop {
-            let batch = self
-                .writer
-                .write(move |conn| retention::prune_batch(conn, before))
-                .await?;
-            total.webhooks += batch.webhooks;
-            total.events += batch.events;
-            total.attempts += batch.attempts;
-            if batch.webhooks < retention::BATCH as u64 && batch.attempts == 0 {
-                return Ok(total);
-            }
-        }
+        self.writer
+            .write(move |conn| {
+                let pruned = retention::prune_batch(conn, before)?;
+                if !pruned.more {
+                    // The end of a run: refresh the planner's statistics after the deletes.
+                    conn.execute_batch("PRAGMA optimize")
+                        .map_err(StoreError::query("optimize"))?;
+                }
+                Ok(pruned)
+            })
+            .await
     }
 }
 

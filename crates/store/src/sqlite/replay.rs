@@ -3,6 +3,9 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::view::ReplayRefused;
+
+/// Deliveries queued per transaction by a backfill or a replay of dead letters.
+pub(super) const CHUNK: u64 = 1_000;
 use crate::{DeliveryStatus, StoreError, Timestamp};
 
 pub(super) fn replay(
@@ -49,15 +52,16 @@ pub(super) fn replay_dead(
     conn: &Connection,
     plugin: &str,
     now: Timestamp,
+    limit: u64,
 ) -> Result<Vec<i64>, StoreError> {
     let dead: Vec<i64> = conn
         .prepare_cached(
             "SELECT id FROM deliveries
-             WHERE plugin = ?1 AND status = 'dead' AND replayed_by IS NULL ORDER BY id",
+             WHERE plugin = ?1 AND status = 'dead' AND replayed_by IS NULL ORDER BY id LIMIT ?2",
         )
         .and_then(|mut statement| {
             statement
-                .query_map([plugin], |row| row.get(0))?
+                .query_map((plugin, limit as i64), |row| row.get(0))?
                 .collect::<Result<Vec<_>, _>>()
         })
         .map_err(StoreError::query("find dead letters"))?;
@@ -77,6 +81,7 @@ pub(super) fn backfill(
     since: Timestamp,
     until: Timestamp,
     now: Timestamp,
+    limit: u64,
 ) -> Result<Vec<i64>, StoreError> {
     // The types travel as one JSON array (PostgreSQL: `= ANY($2)`); NULL means every type.
     let types = event_types.map(|types| serde_json::to_string(types).unwrap_or_default());
@@ -89,11 +94,14 @@ pub(super) fn backfill(
            AND e.received_at >= ?3 AND e.received_at < ?4
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.plugin = ?1)
          ORDER BY e.received_at, e.id
+         LIMIT ?6
          RETURNING id",
     )
     .and_then(|mut statement| {
         statement
-            .query_map((plugin, &types, since, until, now), |row| row.get(0))?
+            .query_map((plugin, &types, since, until, now, limit as i64), |row| {
+                row.get(0)
+            })?
             .collect::<Result<Vec<i64>, _>>()
     })
     .map_err(StoreError::query("queue a backfill"))

@@ -7,10 +7,13 @@ use crate::view::Pruned;
 use crate::{StoreError, Timestamp};
 
 /// Webhooks deleted per transaction.
-pub(super) const BATCH: i64 = 500;
+const BATCH: i64 = 500;
+/// Old attempts deleted per transaction.
+const ATTEMPT_BATCH: i64 = 5_000;
 
 /// Deletes up to [`BATCH`] prunable webhooks (cascading to their events, deliveries and attempts)
-/// and old attempts of finished deliveries. Returns what it deleted; call again while it deletes.
+/// and up to ten times as many old attempts of finished deliveries. Returns what it deleted, and
+/// whether there is more.
 pub(super) fn prune_batch(conn: &Connection, before: Timestamp) -> Result<Pruned, StoreError> {
     let failed = || StoreError::query("prune old webhooks");
     let ids: Vec<String> = conn
@@ -43,14 +46,18 @@ pub(super) fn prune_batch(conn: &Connection, before: Timestamp) -> Result<Pruned
             .map_err(failed())? as u64;
         pruned.webhooks += delete.execute([id]).map_err(failed())? as u64;
     }
+    // Driven by the attempts' start time, so the cost follows the old attempts, not every finished
+    // delivery ever kept.
     pruned.attempts = conn
         .prepare_cached(
             "DELETE FROM attempts WHERE id IN (
-                 SELECT a.id FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+                 SELECT a.id FROM attempts a INDEXED BY attempts_by_started
+                 JOIN deliveries d ON d.id = a.delivery_id
                  WHERE a.started_at < ?1 AND d.status IN ('done', 'skipped')
                  LIMIT ?2)",
         )
-        .and_then(|mut statement| statement.execute((before, BATCH * 10)))
+        .and_then(|mut statement| statement.execute((before, ATTEMPT_BATCH)))
         .map_err(StoreError::query("prune old attempts"))? as u64;
+    pruned.more = pruned.webhooks == BATCH as u64 || pruned.attempts == ATTEMPT_BATCH as u64;
     Ok(pruned)
 }

@@ -79,6 +79,10 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        // A transaction left open by a failed COMMIT and ROLLBACK would make every BEGIN fail.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
         if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %err, "store: cannot begin a transaction");
             for job in batch {
@@ -86,26 +90,51 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
             }
             continue;
         }
-        let replies: Vec<Reply> = batch
-            .into_iter()
-            .map(|job| run_in_savepoint(&conn, job))
-            .collect();
-        let commit = conn.execute_batch("COMMIT").map_err(|err| {
-            tracing::error!(error = %err, "store: commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
-            err.to_string()
-        });
+        let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+        let mut aborted = None;
+        for job in batch {
+            if let Some(reason) = &aborted {
+                replies.push(job(Err(format!("not run: {reason}"))).reply);
+                continue;
+            }
+            replies.push(run_in_savepoint(&conn, job));
+            // Some errors (disk full, I/O) make SQLite roll back the whole transaction; what
+            // ran before is gone, and what follows must not run outside a transaction.
+            if conn.is_autocommit() {
+                aborted = Some("SQLite rolled the transaction back after an error".to_owned());
+            }
+        }
+        let commit = match aborted {
+            Some(reason) => Err(reason),
+            None => conn.execute_batch("COMMIT").map_err(|err| {
+                tracing::error!(error = %err, "store: commit failed");
+                let _ = conn.execute_batch("ROLLBACK");
+                err.to_string()
+            }),
+        };
         for reply in replies {
             reply(commit.clone());
         }
     }
 }
 
+/// Runs `job` in a savepoint, rolled back when it fails or panics. A panicking job is answered
+/// by dropping its reply (its caller sees [`StoreError::Closed`]); the thread goes on.
 fn run_in_savepoint(conn: &Connection, job: Job) -> Reply {
     if let Err(err) = conn.execute_batch("SAVEPOINT operation") {
         return job(Err(err.to_string())).reply;
     }
-    let finish = job(Ok(conn));
+    let finish = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(conn))))
+        .unwrap_or_else(|_| {
+            tracing::error!("store: an operation panicked; it was rolled back");
+            Finish {
+                ok: false,
+                reply: Box::new(|_| {}),
+            }
+        });
+    if conn.is_autocommit() {
+        return finish.reply;
+    }
     let end = if finish.ok {
         "RELEASE operation"
     } else {

@@ -60,6 +60,9 @@ CREATE INDEX deliveries_running ON deliveries (lease_expires_at) WHERE status = 
 CREATE INDEX deliveries_by_event ON deliveries (event_id);
 CREATE INDEX deliveries_by_status ON deliveries (status, plugin);
 CREATE INDEX deliveries_by_plugin ON deliveries (plugin, id);
+-- Deleting a delivery sets these to NULL where they point at it: without indexes, a full scan.
+CREATE INDEX deliveries_replay_of ON deliveries (replay_of) WHERE replay_of IS NOT NULL;
+CREATE INDEX deliveries_replayed_by ON deliveries (replayed_by) WHERE replayed_by IS NOT NULL;
 
 -- One run of a plugin on a delivery.
 CREATE TABLE attempts (
