@@ -22,11 +22,15 @@ fn main() -> Result<ExitCode> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(async {
+            let served = runtime.block_on(async {
                 let shutdown = Shutdown::default();
                 shutdown.on_signals();
                 serve::serve(config, shutdown).await
-            })?;
+            });
+            // Work still on blocking threads (a plugin compile, a store read) must not hold the
+            // exit: everything acknowledged is committed already.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Trigger(args) => Ok(print(trigger::run(&args))),

@@ -10,29 +10,44 @@ use rusqlite::Connection;
 use crate::model::{ClaimRequest, Claimed};
 use crate::{StoreError, Timestamp};
 
-/// Candidates of one plugin, oldest due first, heads of their prospect only. The candidates come
-/// from the partial indexes of pending and running deliveries, never from the finished ones, and
-/// the head-of-line check is pinned to the index of open deliveries by prospect, so the cost
-/// follows the number of due deliveries, not the size of the table (nor SQLite's statistics).
-/// A running delivery whose lease expired counts one attempt more: its last run never finished.
-const CANDIDATES: &str = "
-    SELECT d.id, d.plugin, d.attempts + (d.status = 'running'), e.id, e.event_type,
-           e.prospect_id, e.metadata, e.item
-    FROM (SELECT id FROM deliveries
-          WHERE plugin = ?1 AND status = 'pending' AND next_attempt_at <= ?2
-          UNION ALL
-          SELECT id FROM deliveries
-          WHERE plugin = ?1 AND status = 'running' AND lease_expires_at < ?2) due
-    JOIN deliveries d ON d.id = due.id
-    JOIN events e ON e.id = d.event_id
-    WHERE d.prospect_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM deliveries earlier INDEXED BY deliveries_open_by_prospect
-        WHERE earlier.plugin = d.plugin
-          AND earlier.prospect_id = d.prospect_id
-          AND earlier.id < d.id
-          AND earlier.status IN ('pending', 'running'))
-    ORDER BY d.next_attempt_at, d.id
-    LIMIT ?3";
+/// Whether an earlier delivery of the same (plugin, prospect) is still open. `INDEXED BY`: without
+/// statistics SQLite otherwise picks `deliveries_by_status` (status, plugin) and walks every open
+/// delivery of the plugin before this one, for each candidate: quadratic in the backlog.
+const HEAD_OF_PROSPECT: &str = "
+      AND (d.prospect_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM deliveries earlier INDEXED BY deliveries_open_by_prospect
+            WHERE earlier.plugin = d.plugin
+              AND earlier.prospect_id = d.prospect_id
+              AND earlier.id < d.id
+              AND earlier.status IN ('pending', 'running')))";
+
+/// Pending and due, oldest first, walked in the order of the partial index `deliveries_due`, so
+/// that the query stops after `?3` heads instead of sorting the whole backlog.
+fn pending_candidates() -> String {
+    format!(
+        "SELECT d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, e.metadata, e.item,
+                d.next_attempt_at
+         FROM deliveries d INDEXED BY deliveries_due JOIN events e ON e.id = d.event_id
+         WHERE d.plugin = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2
+         {HEAD_OF_PROSPECT}
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT ?3"
+    )
+}
+
+/// Running under an expired lease (rare: a host that stopped mid-delivery). The run that never
+/// finished counts as an attempt.
+fn expired_candidates() -> String {
+    format!(
+        "SELECT d.id, d.plugin, d.attempts + 1, e.id, e.event_type, e.prospect_id, e.metadata,
+                e.item, d.next_attempt_at
+         FROM deliveries d INDEXED BY deliveries_running JOIN events e ON e.id = d.event_id
+         WHERE d.status = 'running' AND d.lease_expires_at < ?2 AND d.plugin = ?1
+         {HEAD_OF_PROSPECT}
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT ?3"
+    )
+}
 
 pub(super) fn claim(
     conn: &Connection,
@@ -41,8 +56,11 @@ pub(super) fn claim(
     lease_until: Timestamp,
     requests: &[ClaimRequest],
 ) -> Result<Vec<Claimed>, StoreError> {
-    let mut candidates = conn
-        .prepare_cached(CANDIDATES)
+    let mut pending = conn
+        .prepare_cached(&pending_candidates())
+        .map_err(StoreError::query("find due deliveries"))?;
+    let mut expired = conn
+        .prepare_cached(&expired_candidates())
         .map_err(StoreError::query("find due deliveries"))?;
     let mut take = conn
         .prepare_cached(
@@ -54,23 +72,33 @@ pub(super) fn claim(
         .map_err(StoreError::query("claim a delivery"))?;
     let mut claimed = Vec::new();
     for request in requests.iter().filter(|request| request.limit > 0) {
-        let rows = candidates
-            .query_map((&request.plugin, now, request.limit), |row| {
-                Ok(Claimed {
-                    delivery_id: row.get(0)?,
-                    plugin: row.get(1)?,
-                    attempts: row.get(2)?,
-                    event_id: row.get(3)?,
-                    event_type: row.get(4)?,
-                    prospect_id: row.get(5)?,
-                    metadata: row.get(6)?,
-                    item: row.get(7)?,
+        let mut rows = Vec::new();
+        for statement in [&mut expired, &mut pending] {
+            let found = statement
+                .query_map((&request.plugin, now, request.limit), |row| {
+                    Ok((
+                        (row.get::<_, i64>(8)?, row.get::<_, i64>(0)?),
+                        Claimed {
+                            delivery_id: row.get(0)?,
+                            plugin: row.get(1)?,
+                            attempts: row.get(2)?,
+                            event_id: row.get(3)?,
+                            event_type: row.get(4)?,
+                            prospect_id: row.get(5)?,
+                            metadata: row.get(6)?,
+                            item: row.get(7)?,
+                        },
+                    ))
                 })
-            })
-            .map_err(StoreError::query("find due deliveries"))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::query("find due deliveries"))?;
-        for delivery in rows {
+                .map_err(StoreError::query("find due deliveries"))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::query("find due deliveries"))?;
+            rows.extend(found);
+        }
+        // Both lists are in (next_attempt_at, id) order; together, the oldest `limit`.
+        rows.sort_by_key(|(order, _)| *order);
+        rows.truncate(request.limit as usize);
+        for (_, delivery) in rows {
             take.execute((
                 delivery.delivery_id,
                 owner,

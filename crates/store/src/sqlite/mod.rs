@@ -143,9 +143,17 @@ fn lock_path(db: &Path) -> PathBuf {
 /// a power cut as well as a crash (group commit keeps its cost per batch, not per webhook).
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Query planner stability: with STAT4 compiled in, a statement whose bound value is compared
+    // with an indexed column (the claim's `next_attempt_at <= now`) is otherwise re-prepared
+    // (parsed and planned again) each time that value changes: on every claim.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
          PRAGMA foreign_keys = ON;",
     )
 }

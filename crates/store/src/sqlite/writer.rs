@@ -70,7 +70,13 @@ impl Writer {
     }
 }
 
+/// Runs a statement without results from the statement cache: parsed once, not per batch.
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
+    conn.set_prepared_statement_cache_capacity(64);
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -83,7 +89,7 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(err) = exec(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %err, "store: cannot begin a transaction");
             for job in batch {
                 (job(Err(err.to_string())).reply)(Err(err.to_string()));
@@ -106,7 +112,7 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
         }
         let commit = match aborted {
             Some(reason) => Err(reason),
-            None => conn.execute_batch("COMMIT").map_err(|err| {
+            None => exec(&conn, "COMMIT").map_err(|err| {
                 tracing::error!(error = %err, "store: commit failed");
                 let _ = conn.execute_batch("ROLLBACK");
                 err.to_string()
@@ -121,7 +127,7 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
 /// Runs `job` in a savepoint, rolled back when it fails or panics. A panicking job is answered
 /// by dropping its reply (its caller sees [`StoreError::Closed`]); the thread goes on.
 fn run_in_savepoint(conn: &Connection, job: Job) -> Reply {
-    if let Err(err) = conn.execute_batch("SAVEPOINT operation") {
+    if let Err(err) = exec(conn, "SAVEPOINT operation") {
         return job(Err(err.to_string())).reply;
     }
     let finish = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(conn))))
@@ -136,11 +142,11 @@ fn run_in_savepoint(conn: &Connection, job: Job) -> Reply {
         return finish.reply;
     }
     let end = if finish.ok {
-        "RELEASE operation"
+        exec(conn, "RELEASE operation")
     } else {
-        "ROLLBACK TO operation; RELEASE operation"
+        exec(conn, "ROLLBACK TO operation").and_then(|()| exec(conn, "RELEASE operation"))
     };
-    if let Err(err) = conn.execute_batch(end) {
+    if let Err(err) = end {
         tracing::error!(error = %err, "store: cannot end a savepoint");
     }
     finish.reply
