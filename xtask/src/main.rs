@@ -2,6 +2,7 @@
 //!
 //! Tasks are ordinary Rust so that people can read what they do; nothing here runs at build time.
 
+mod bench;
 mod codegen;
 mod plugins;
 mod run;
@@ -15,6 +16,9 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
+  bench             build in release, load the host over loopback, report throughput, latency,
+                    deliveries/s and memory against the targets ([--duration SECS] [--connections N]
+                    [--rate R] [--keep] [--json FILE] [--no-criterion])
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
   plugins           build the wasm plugins, install the examples in data/plugins/ (--out DIR)
@@ -26,6 +30,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
+        ["bench", rest @ ..] => bench::run(rest),
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["plugins", rest @ ..] => plugins::run(rest),
