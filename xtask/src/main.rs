@@ -10,7 +10,9 @@ mod test;
 mod wasm_target;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -57,4 +59,26 @@ fn workspace_root() -> PathBuf {
         .parent()
         .expect("xtask is a direct child of the workspace root")
         .to_path_buf()
+}
+
+/// The cargo target folder, as cargo resolves it (`CARGO_TARGET_DIR`, config, or `target/`).
+pub(crate) fn target_dir() -> Result<PathBuf> {
+    let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo_bin)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(workspace_root())
+        .output()
+        .context("running `cargo metadata`")?;
+    if !output.status.success() {
+        bail!(
+            "`cargo metadata` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("parsing `cargo metadata`")?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("no target_directory in `cargo metadata`")
 }

@@ -178,7 +178,7 @@ impl Stages {
 pub fn run(args: &[&str]) -> Result<()> {
     let options = Options::parse(args)?;
     let root = workspace_root();
-    let target_dir = target_dir()?;
+    let target_dir = crate::target_dir()?;
 
     cargo(&["build", "--release", "--package", "smartreach-hooks"])?;
     let binary = target_dir
@@ -294,28 +294,6 @@ pub fn run(args: &[&str]) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The cargo target folder, as cargo resolves it (`CARGO_TARGET_DIR`, config, or `target/`).
-fn target_dir() -> Result<PathBuf> {
-    let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo_bin)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(workspace_root())
-        .output()
-        .context("running `cargo metadata`")?;
-    if !output.status.success() {
-        bail!(
-            "`cargo metadata` failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("parsing `cargo metadata`")?;
-    metadata["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .context("no target_directory in `cargo metadata`")
 }
 
 /// Runs `cargo ARGS` in the workspace root, echoing the command.

@@ -1,6 +1,10 @@
 //! `schema/openapi.json`: the admin API's OpenAPI document, which utoipa generates from the
 //! server's handlers and types. The server prints it (`smartreach-hooks openapi`), so xtask does
 //! not link the server and its plugin engine.
+//!
+//! The binary is built as `cargo test --workspace` builds it (`--no-run`): with the features of the
+//! whole workspace, so that the test run that follows in `cargo xtask test` reuses every artifact
+//! instead of building wasmtime a second time with another feature set.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,23 +13,24 @@ use anyhow::{Context, Result, bail};
 
 use super::Generated;
 
-/// Runs the server's hidden `openapi` command and returns its output as the generated file.
+/// Builds the server, runs its hidden `openapi` command and returns its output.
 pub fn generate() -> Result<Generated> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "smartreach-hooks",
-            "--bin",
-            "smartreach-hooks",
-            "--",
-            "openapi",
-        ])
+    let status = Command::new(cargo)
+        .args(["test", "--workspace", "--no-run", "--quiet"])
         .current_dir(crate::workspace_root())
+        .status()
+        .context("running `cargo test --workspace --no-run`")?;
+    if !status.success() {
+        bail!("building the workspace for `smartreach-hooks openapi` failed ({status})");
+    }
+    let binary = crate::target_dir()?
+        .join("debug")
+        .join(format!("smartreach-hooks{}", std::env::consts::EXE_SUFFIX));
+    let output = Command::new(&binary)
+        .arg("openapi")
         .output()
-        .context("running `cargo run --package smartreach-hooks -- openapi`")?;
+        .with_context(|| format!("running `{} openapi`", binary.display()))?;
     if !output.status.success() {
         bail!(
             "`smartreach-hooks openapi` failed ({}):\n{}",
