@@ -164,7 +164,8 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         metrics,
         workers: config.delivery.workers,
         poll_interval: config.delivery.poll_interval,
-        lease: runtime.config().max_timeout + Duration::from_secs(60),
+        // A delivery claimed ahead waits for at most one run of its plugin, then runs itself.
+        lease: 2 * runtime.config().max_timeout + Duration::from_secs(60),
         wake,
         grace: config.shutdown_grace,
     };

@@ -166,6 +166,24 @@ pub struct AttemptRecord {
     pub next: Next,
 }
 
+impl AttemptRecord {
+    /// A claimed delivery that did not run (its plugin went away, or no slot was free): pending
+    /// again at `at`, no attempt counted or recorded.
+    pub fn requeue(delivery_id: i64, at: Timestamp) -> Self {
+        Self {
+            delivery_id,
+            plugin_hash: String::new(),
+            started_at: at,
+            duration_us: 0,
+            outcome: "requeued",
+            detail: None,
+            logs: "[]".to_owned(),
+            requests: "[]".to_owned(),
+            next: Next::Requeue { at },
+        }
+    }
+}
+
 /// Where a delivery goes after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {

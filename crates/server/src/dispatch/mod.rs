@@ -1,18 +1,19 @@
 //! Workers: claim due deliveries, run each through its plugin, record the outcome.
 //!
-//! One loop claims; every claimed delivery runs as its own task. The loop claims no more than
-//! each plugin's `limits.max_concurrency` minus what of it is running, and no more than
-//! `delivery.workers` in all. It claims again as soon as a delivery finishes or a webhook arrives,
-//! else every `delivery.poll_interval` (for retries coming due).
+//! One loop claims; every claimed delivery runs as its own task, at most each plugin's
+//! `limits.max_concurrency` at once and `delivery.workers` in all. The loop claims ahead (see
+//! [`slots`]): up to twice a plugin's concurrency, again once it holds no more than its
+//! concurrency. It claims as soon as a delivery finishes or a webhook arrives, else every
+//! `delivery.poll_interval` (for retries coming due).
 
 mod deliver;
 mod retry;
+mod slots;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use smartreach_store::{ClaimRequest, Store};
+use smartreach_store::{AttemptRecord, ClaimRequest, Claimed, Store};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -20,8 +21,9 @@ use tracing::Instrument;
 pub use retry::RetrySchedule;
 
 use crate::clock::now_ms;
-use crate::plugins::Registry;
+use crate::plugins::{PluginSet, Registry};
 use crate::shutdown::Shutdown;
+use slots::Slots;
 
 /// The delivery workers of one host.
 pub struct Dispatcher {
@@ -49,16 +51,18 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// Runs until `shutdown`, then waits up to the grace period for the deliveries in flight and
-    /// returns the rest to pending.
+    /// returns the rest, with those claimed ahead, to pending.
     pub async fn run(self, shutdown: Shutdown) {
         let mut running: JoinSet<()> = JoinSet::new();
-        let mut per_plugin = InFlight::default();
+        let mut slots = Slots::default();
         let mut rotation = 0usize;
         while !shutdown.is_triggered() {
             while let Some(done) = running.try_join_next_with_id() {
-                per_plugin.finished(done);
+                slots.finished(done);
             }
-            let (requests, plugins) = self.requests(&per_plugin, running.len(), rotation);
+            let plugins = self.registry.snapshot();
+            self.start_waiting(&plugins, &mut slots, &mut running).await;
+            let requests = self.requests(&plugins, &slots, rotation);
             rotation = rotation.wrapping_add(1);
             let wanted: u32 = requests.iter().map(|request| request.limit).sum();
             let mut claimed_all = false;
@@ -72,45 +76,29 @@ impl Dispatcher {
                 {
                     Ok(claimed) => {
                         claimed_all = claimed.len() as u32 == wanted;
-                        for delivery in claimed {
-                            let Some(plugin) = plugins.get(&delivery.plugin).cloned() else {
-                                continue;
-                            };
-                            let span = tracing::info_span!(
-                                "delivery",
-                                plugin = %delivery.plugin,
-                                event = %delivery.event_id,
-                                attempt = delivery.attempts + 1,
-                            );
-                            let name = delivery.plugin.clone();
-                            let task = deliver::deliver(
-                                Arc::clone(&self.store),
-                                Arc::clone(&self.owner),
-                                Arc::clone(&self.schedule),
-                                Arc::clone(&self.metrics),
-                                plugin,
-                                delivery,
-                            );
-                            let handle = running.spawn(task.instrument(span));
-                            per_plugin.started(handle.id(), name);
-                        }
+                        claimed
+                            .into_iter()
+                            .for_each(|delivery| slots.claimed(delivery));
+                        self.start_waiting(&plugins, &mut slots, &mut running).await;
                     }
                     Err(err) => {
                         tracing::error!(error = %err, "cannot claim deliveries; trying again");
                     }
                 }
             }
-            if claimed_all {
-                // There may be more: claim again once a slot frees up.
+            if (claimed_all || slots.held() > slots.running()) && !running.is_empty() {
+                // More may be due, or claimed deliveries wait: go on once a slot frees up (or a
+                // webhook arrives for a plugin that has room).
                 tokio::select! {
-                    Some(done) = running.join_next_with_id() => per_plugin.finished(done),
+                    Some(done) = running.join_next_with_id() => slots.finished(done),
+                    _ = self.wake.notified() => {}
                     _ = shutdown.wait() => {}
                 }
                 continue;
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
-                Some(done) = running.join_next_with_id() => per_plugin.finished(done),
+                Some(done) = running.join_next_with_id() => slots.finished(done),
                 _ = tokio::time::sleep(self.poll_interval) => {}
                 _ = shutdown.wait() => {}
             }
@@ -118,16 +106,64 @@ impl Dispatcher {
         self.drain(running).await;
     }
 
-    /// What to claim now: each loaded plugin's free slots, within the free workers, starting at a
-    /// different plugin each round so that none starves the others.
-    fn requests(
+    /// Starts claimed deliveries in their plugins' free slots, within the workers. Deliveries
+    /// claimed for a plugin that has been unloaded since go back to pending.
+    async fn start_waiting(
         &self,
-        per_plugin: &InFlight,
-        in_flight: usize,
-        rotation: usize,
-    ) -> (Vec<ClaimRequest>, Arc<crate::plugins::PluginSet>) {
-        let plugins = self.registry.snapshot();
-        let mut free_workers = self.workers.saturating_sub(in_flight) as u32;
+        plugins: &PluginSet,
+        slots: &mut Slots,
+        running: &mut JoinSet<()>,
+    ) {
+        for name in slots.waiting_plugins() {
+            let Some(plugin) = plugins.get(&name) else {
+                self.requeue(slots.take_waiting(&name)).await;
+                continue;
+            };
+            let concurrency = plugin.limits().max_concurrency;
+            while slots.running() < self.workers {
+                let Some(delivery) = slots.next_to_start(&name, concurrency) else {
+                    break;
+                };
+                let span = tracing::info_span!(
+                    "delivery",
+                    plugin = %delivery.plugin,
+                    event = %delivery.event_id,
+                    attempt = delivery.attempts + 1,
+                );
+                let task = deliver::deliver(
+                    Arc::clone(&self.store),
+                    Arc::clone(&self.owner),
+                    Arc::clone(&self.schedule),
+                    Arc::clone(&self.metrics),
+                    Arc::clone(plugin),
+                    delivery,
+                );
+                let handle = running.spawn(task.instrument(span));
+                slots.started(handle.id(), name.clone());
+            }
+        }
+    }
+
+    /// Claimed deliveries that will not run here: pending again at once, without an attempt.
+    async fn requeue(&self, deliveries: Vec<Claimed>) {
+        for delivery in deliveries {
+            let record = AttemptRecord::requeue(delivery.delivery_id, now_ms());
+            if let Err(err) = self.store.complete(&self.owner, record).await {
+                tracing::error!(
+                    error = %err,
+                    delivery = delivery.delivery_id,
+                    "cannot return a claimed delivery of an unloaded plugin to pending; it is claimed again when its lease expires"
+                );
+            }
+        }
+    }
+
+    /// What to claim now: for each loaded plugin that holds no more than its concurrency, up to
+    /// twice that, within twice the workers in all, starting at a different plugin each round so
+    /// that none starves the others.
+    fn requests(&self, plugins: &PluginSet, slots: &Slots, rotation: usize) -> Vec<ClaimRequest> {
+        let workers = u32::try_from(self.workers).unwrap_or(u32::MAX);
+        let mut budget = (2 * workers).saturating_sub(slots.held() as u32);
         let count = plugins.len().max(1);
         let mut requests = Vec::new();
         for plugin in plugins
@@ -136,21 +172,17 @@ impl Dispatcher {
             .skip(rotation % count)
             .take(plugins.len())
         {
-            let busy = per_plugin.of(plugin.name());
-            let limit = plugin
-                .limits()
-                .max_concurrency
-                .saturating_sub(busy)
-                .min(free_workers);
+            let concurrency = plugin.limits().max_concurrency.min(workers);
+            let limit = slots::to_claim(concurrency, slots.held_of(plugin.name()), budget);
             if limit > 0 {
-                free_workers -= limit;
+                budget -= limit;
                 requests.push(ClaimRequest {
                     plugin: plugin.name().to_owned(),
                     limit,
                 });
             }
         }
-        (requests, plugins)
+        requests
     }
 
     async fn drain(&self, mut running: JoinSet<()>) {
@@ -180,38 +212,5 @@ impl Dispatcher {
                 "cannot release claimed deliveries; they run again after the next start"
             ),
         }
-    }
-}
-
-/// Deliveries running now, by plugin.
-#[derive(Default)]
-struct InFlight {
-    tasks: HashMap<tokio::task::Id, String>,
-    per_plugin: HashMap<String, u32>,
-}
-
-impl InFlight {
-    fn started(&mut self, task: tokio::task::Id, plugin: String) {
-        *self.per_plugin.entry(plugin.clone()).or_default() += 1;
-        self.tasks.insert(task, plugin);
-    }
-
-    fn finished(&mut self, done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
-        let task = match done {
-            Ok((task, ())) => task,
-            Err(err) => {
-                tracing::error!(error = %err, "a delivery task failed; the delivery runs again after its lease");
-                err.id()
-            }
-        };
-        if let Some(plugin) = self.tasks.remove(&task)
-            && let Some(count) = self.per_plugin.get_mut(&plugin)
-        {
-            *count = count.saturating_sub(1);
-        }
-    }
-
-    fn of(&self, plugin: &str) -> u32 {
-        self.per_plugin.get(plugin).copied().unwrap_or(0)
     }
 }

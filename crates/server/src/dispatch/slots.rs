@@ -1,0 +1,166 @@
+//! What this host holds, per plugin: deliveries running, and deliveries claimed ahead that wait
+//! for a free slot.
+//!
+//! Claiming ahead is what makes a claim cheap: one claim takes up to a plugin's concurrency in
+//! deliveries, so under a backlog the store sees one claim per `max_concurrency` deliveries
+//! instead of one per delivery. A plugin holds at most twice its concurrency (running + waiting),
+//! and claims again once it holds no more than its concurrency.
+
+use std::collections::{HashMap, VecDeque};
+
+use smartreach_store::Claimed;
+
+/// Deliveries held by this host, by plugin.
+#[derive(Default)]
+pub(super) struct Slots {
+    tasks: HashMap<tokio::task::Id, String>,
+    running: HashMap<String, u32>,
+    waiting: HashMap<String, VecDeque<Claimed>>,
+}
+
+impl Slots {
+    /// A claimed delivery, to start when its plugin has a free slot.
+    pub(super) fn claimed(&mut self, delivery: Claimed) {
+        self.waiting
+            .entry(delivery.plugin.clone())
+            .or_default()
+            .push_back(delivery);
+    }
+
+    /// The next waiting delivery of `plugin`, if it has one and fewer than `concurrency` running.
+    pub(super) fn next_to_start(&mut self, plugin: &str, concurrency: u32) -> Option<Claimed> {
+        if self.running_of(plugin) >= concurrency {
+            return None;
+        }
+        self.waiting.get_mut(plugin)?.pop_front()
+    }
+
+    /// Plugins with waiting deliveries.
+    pub(super) fn waiting_plugins(&self) -> Vec<String> {
+        self.waiting
+            .iter()
+            .filter(|(_, queue)| !queue.is_empty())
+            .map(|(plugin, _)| plugin.clone())
+            .collect()
+    }
+
+    /// Takes every waiting delivery of `plugin` (it was unloaded).
+    pub(super) fn take_waiting(&mut self, plugin: &str) -> Vec<Claimed> {
+        self.waiting
+            .remove(plugin)
+            .map(Vec::from)
+            .unwrap_or_default()
+    }
+
+    /// `delivery` of `plugin` started as `task`.
+    pub(super) fn started(&mut self, task: tokio::task::Id, plugin: String) {
+        *self.running.entry(plugin.clone()).or_default() += 1;
+        self.tasks.insert(task, plugin);
+    }
+
+    /// A delivery task ended.
+    pub(super) fn finished(&mut self, done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
+        let task = match done {
+            Ok((task, ())) => task,
+            Err(err) => {
+                tracing::error!(error = %err, "a delivery task failed; the delivery runs again after its lease");
+                err.id()
+            }
+        };
+        if let Some(plugin) = self.tasks.remove(&task)
+            && let Some(count) = self.running.get_mut(&plugin)
+        {
+            *count = count.saturating_sub(1);
+        }
+    }
+
+    /// Deliveries of `plugin` running now.
+    pub(super) fn running_of(&self, plugin: &str) -> u32 {
+        self.running.get(plugin).copied().unwrap_or(0)
+    }
+
+    /// Deliveries of `plugin` held: running or waiting.
+    pub(super) fn held_of(&self, plugin: &str) -> u32 {
+        self.running_of(plugin) + self.waiting.get(plugin).map_or(0, |q| q.len() as u32)
+    }
+
+    /// Deliveries running, all plugins.
+    pub(super) fn running(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Deliveries held, all plugins.
+    pub(super) fn held(&self) -> usize {
+        self.tasks.len() + self.waiting.values().map(VecDeque::len).sum::<usize>()
+    }
+}
+
+/// How many deliveries of a plugin to claim now, or 0: when it holds no more than its concurrency
+/// (`concurrency`, already capped by the workers), up to twice that, within the host's `budget`.
+pub(super) fn to_claim(concurrency: u32, held: u32, budget: u32) -> u32 {
+    if concurrency == 0 || held > concurrency {
+        return 0;
+    }
+    (2 * concurrency - held).min(budget)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: i64, plugin: &str) -> Claimed {
+        Claimed {
+            delivery_id: id,
+            plugin: plugin.to_owned(),
+            attempts: 0,
+            event_id: format!("e{id}"),
+            event_type: "prospect.created".to_owned(),
+            prospect_id: None,
+            metadata: "{}".to_owned(),
+            item: "{}".to_owned(),
+        }
+    }
+
+    #[test]
+    fn claims_a_full_window_when_idle_and_again_at_half() {
+        assert_eq!(to_claim(16, 0, 100), 32);
+        assert_eq!(to_claim(16, 17, 100), 0, "more than one window's half held");
+        assert_eq!(to_claim(16, 16, 100), 16);
+        assert_eq!(to_claim(16, 10, 4), 4, "the host's budget caps it");
+        assert_eq!(to_claim(0, 0, 100), 0);
+        assert_eq!(to_claim(1, 1, 100), 1);
+    }
+
+    #[tokio::test]
+    async fn waiting_deliveries_start_in_claim_order_within_the_concurrency() {
+        let mut slots = Slots::default();
+        for id in 1..=3 {
+            slots.claimed(delivery(id, "a"));
+        }
+        slots.claimed(delivery(9, "b"));
+        assert_eq!(slots.held_of("a"), 3);
+        let mut tasks = tokio::task::JoinSet::new();
+        let first = slots.next_to_start("a", 2).expect("a slot is free");
+        assert_eq!(first.delivery_id, 1);
+        let handle = tasks.spawn(async {});
+        slots.started(handle.id(), "a".to_owned());
+        let second = slots.next_to_start("a", 2).expect("a second slot is free");
+        assert_eq!(second.delivery_id, 2);
+        let handle = tasks.spawn(async {});
+        slots.started(handle.id(), "a".to_owned());
+        assert!(
+            slots.next_to_start("a", 2).is_none(),
+            "both slots are taken"
+        );
+        assert_eq!((slots.running(), slots.held()), (2, 4));
+
+        let done = tasks.join_next_with_id().await.expect("a task ran");
+        slots.finished(done);
+        assert_eq!(slots.running_of("a"), 1);
+        assert_eq!(slots.next_to_start("a", 2).map(|d| d.delivery_id), Some(3));
+
+        let taken = slots.take_waiting("b");
+        assert_eq!(taken.iter().map(|d| d.delivery_id).collect::<Vec<_>>(), [9]);
+        assert!(slots.waiting_plugins().is_empty());
+    }
+}
