@@ -324,3 +324,64 @@ async fn large_backfills_and_prunes_go_in_chunks() {
             .is_empty()
     );
 }
+
+/// Queue depth per plugin, read from the partial indexes of open and dead deliveries: pending,
+/// running (claimed), dead letters not replayed yet; and since when the oldest due one waits.
+#[tokio::test]
+async fn queue_depth_counts_open_deliveries_and_unreplayed_dead_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("q.db")).unwrap();
+    for (id, at) in [("A", 1_000), ("B", 2_000), ("C", 3_000), ("D", 4_000)] {
+        let plugins: &[&str] = if id == "D" { &["log"] } else { &["crm", "log"] };
+        store
+            .ingest(
+                webhook(id, at, "prospect.created", "q@x.example", plugins),
+                0,
+            )
+            .await
+            .unwrap();
+    }
+    let empty = store.queue_stats(500).await.unwrap();
+    assert_eq!(empty.by_plugin["crm"].pending, 3);
+    assert_eq!(empty.by_plugin["log"].pending, 4);
+    assert_eq!(empty.oldest_due_since, None, "nothing is due at 500");
+    assert_eq!(
+        store.queue_stats(10_000).await.unwrap().oldest_due_since,
+        Some(1_000)
+    );
+
+    // Two crm deliveries die; one of them is replayed; one log delivery is claimed.
+    let dead = finish(
+        &store,
+        "crm",
+        Next::Dead {
+            error: "boom".to_owned(),
+        },
+    )
+    .await;
+    assert_eq!(dead.len(), 3, "crm had three events");
+    store
+        .replay(dead[0], 10_000)
+        .await
+        .unwrap()
+        .expect("a dead letter can be replayed");
+    let claimed = store
+        .claim(
+            "me",
+            10_000,
+            20_000,
+            vec![ClaimRequest {
+                plugin: "log".to_owned(),
+                limit: 1,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    let stats = store.queue_stats(10_000).await.unwrap();
+    let crm = &stats.by_plugin["crm"];
+    assert_eq!((crm.pending, crm.running, crm.dead), (1, 0, 2), "{stats:?}");
+    let log = &stats.by_plugin["log"];
+    assert_eq!((log.pending, log.running, log.dead), (3, 1, 0), "{stats:?}");
+}

@@ -11,8 +11,8 @@ use crate::model::{ClaimRequest, Claimed};
 use crate::{StoreError, Timestamp};
 
 /// Whether an earlier delivery of the same (plugin, prospect) is still open. `INDEXED BY`: without
-/// statistics SQLite otherwise picks `deliveries_by_status` (status, plugin) and walks every open
-/// delivery of the plugin before this one, for each candidate: quadratic in the backlog.
+/// statistics SQLite may pick another index of the plugin's deliveries and walk every open one
+/// before this one, for each candidate: quadratic in the backlog.
 const HEAD_OF_PROSPECT: &str = "
       AND (d.prospect_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM deliveries earlier INDEXED BY deliveries_open_by_prospect

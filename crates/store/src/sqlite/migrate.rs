@@ -5,7 +5,10 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// Every migration, by version. Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_queue_indexes.sql")),
+];
 
 /// Brings the schema to the newest version; refuses a database from a newer build.
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
@@ -46,4 +49,88 @@ pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
         tracing::info!(version, "store: migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> i64 {
+        conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    }
+
+    fn indexes(conn: &Connection) -> Vec<String> {
+        let mut statement = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name")
+            .unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_version_1_database_is_brought_to_the_newest_version_keeping_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO webhooks VALUES ('W', 's', 1, x'00', 'h', 'prospect.created');
+             INSERT INTO events VALUES ('W:0', 'W', 0, 'prospect.created', 'p', NULL, NULL, 1, '{}', '{}');
+             INSERT INTO deliveries (event_id, plugin, status, origin, next_attempt_at, created_at, updated_at)
+             VALUES ('W:0', 'crm', 'dead', 'ingest', 1, 1, 1);",
+        )
+        .unwrap();
+        assert!(indexes(&conn).contains(&"deliveries_by_status".to_owned()));
+
+        run(&mut conn).unwrap();
+
+        assert_eq!(version(&conn), MIGRATIONS.last().unwrap().0);
+        let indexes = indexes(&conn);
+        assert!(
+            !indexes.contains(&"deliveries_by_status".to_owned()),
+            "{indexes:?}"
+        );
+        assert!(
+            indexes.contains(&"deliveries_dead".to_owned()),
+            "{indexes:?}"
+        );
+        let dead: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_dead
+                 WHERE status = 'dead' AND replayed_by IS NULL",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(dead, 1, "the existing dead letter is in the new index");
+        run(&mut conn).unwrap();
+        assert_eq!(
+            version(&conn),
+            MIGRATIONS.last().unwrap().0,
+            "a second run changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_build_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        conn.execute("INSERT INTO schema_migrations VALUES (99, 0)", [])
+            .unwrap();
+        match run(&mut conn) {
+            Err(StoreError::NewerSchema { found: 99, known }) => {
+                assert_eq!(known, MIGRATIONS.last().unwrap().0);
+            }
+            other => panic!("expected NewerSchema, got {other:?}"),
+        }
+    }
 }

@@ -204,32 +204,37 @@ pub(super) fn plugin_activity(conn: &Connection) -> Result<Vec<PluginActivity>, 
 pub(super) fn queue_stats(conn: &Connection, now: i64) -> Result<QueueStats, StoreError> {
     let failed = || StoreError::query("read queue depth");
     let mut stats = QueueStats::default();
-    let rows = conn
-        .prepare_cached(
-            "SELECT plugin,
-                    SUM(status = 'pending'), SUM(status = 'running'),
-                    SUM(status = 'dead' AND replayed_by IS NULL)
-             FROM deliveries WHERE status IN ('pending', 'running', 'dead')
-             GROUP BY plugin",
-        )
-        .and_then(|mut statement| {
-            statement
-                .query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, i64>(3)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(failed())?;
-    for (plugin, pending, running, dead) in rows {
-        let depth = stats.by_plugin.entry(plugin).or_default();
-        depth.pending = pending as u64;
-        depth.running = running as u64;
-        depth.dead = dead as u64;
+    // One partial index each (`deliveries_due`, `deliveries_running`, `deliveries_dead`): the
+    // cost follows the open and dead deliveries, not the history.
+    let per_plugin = |sql: &str| -> Result<Vec<(String, i64)>, StoreError> {
+        conn.prepare_cached(sql)
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .map_err(failed())
+    };
+    let pending = per_plugin(
+        "SELECT plugin, COUNT(*) FROM deliveries INDEXED BY deliveries_due
+         WHERE status = 'pending' GROUP BY plugin",
+    )?;
+    let running = per_plugin(
+        "SELECT plugin, COUNT(*) FROM deliveries INDEXED BY deliveries_running
+         WHERE status = 'running' GROUP BY plugin",
+    )?;
+    let dead = per_plugin(
+        "SELECT plugin, COUNT(*) FROM deliveries INDEXED BY deliveries_dead
+         WHERE status = 'dead' AND replayed_by IS NULL GROUP BY plugin",
+    )?;
+    for (plugin, count) in pending {
+        stats.by_plugin.entry(plugin).or_default().pending = count as u64;
+    }
+    for (plugin, count) in running {
+        stats.by_plugin.entry(plugin).or_default().running = count as u64;
+    }
+    for (plugin, count) in dead {
+        stats.by_plugin.entry(plugin).or_default().dead = count as u64;
     }
     // Due ones only: a retry scheduled for later is not late.
     stats.oldest_due_since = conn
