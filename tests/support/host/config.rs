@@ -1,0 +1,164 @@
+//! Test host configuration: the default source, tokens, and the config file a test host starts with.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The token of the default source, `smartreach`.
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+/// The name of the default source.
+pub const SOURCE: &str = "smartreach";
+/// The admin token of a test host whose config sets `admin.token` (see [`Config::with_admin`]).
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
+/// The retry schedule of every test host: attempts 2, 3 and 4 after these delays, then dead.
+pub const RETRY_SCHEDULE: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(300),
+];
+
+/// A configured source: a sender, known by the token in the URL it posts to
+/// (`/hooks/smartreach/{token}`).
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub tokens: Vec<String>,
+    /// `whsec_...` secrets; when any is set, a Standard Webhooks signature is required.
+    pub signing_secrets: Vec<String>,
+}
+
+/// The host's configuration file, as the tests vary it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub sources: Vec<Source>,
+    pub max_body_bytes: u64,
+    pub dedup_window: String,
+    pub signature_tolerance: String,
+    pub workers: u32,
+    pub retry_schedule: Vec<Duration>,
+    pub poll_interval: String,
+    pub reload_interval: String,
+    pub grace_period: String,
+    pub log_format: String,
+    pub log_filter: String,
+    /// `plugins.cache_dir`: one folder shared by every test host, so that a plugin is compiled
+    /// once per test run rather than once per host.
+    pub cache_dir: Option<PathBuf>,
+    /// `admin.token`; `None` leaves the admin API off.
+    pub admin_token: Option<String>,
+    /// `retention.max_age` (e.g. `"1s"`); `None` keeps the host's default.
+    pub retention_max_age: Option<String>,
+    /// `retention.interval` (e.g. `"200ms"`); `None` keeps the host's default.
+    pub retention_interval: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            sources: vec![Source {
+                name: SOURCE.to_owned(),
+                tokens: vec![TOKEN.to_owned()],
+                signing_secrets: Vec::new(),
+            }],
+            max_body_bytes: 1024 * 1024,
+            dedup_window: "24h".to_owned(),
+            signature_tolerance: "5m".to_owned(),
+            workers: 16,
+            retry_schedule: RETRY_SCHEDULE.to_vec(),
+            poll_interval: "50ms".to_owned(),
+            reload_interval: "200ms".to_owned(),
+            grace_period: "5s".to_owned(),
+            log_format: "json".to_owned(),
+            log_filter: "info".to_owned(),
+            cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")),
+            admin_token: None,
+            retention_max_age: None,
+            retention_interval: None,
+        }
+    }
+}
+
+fn toml_list(items: &[String]) -> String {
+    let items: Vec<String> = items
+        .iter()
+        .map(|item| crate::support::plugins::toml_string(item))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+impl Config {
+    /// The default configuration with the admin API on, behind [`ADMIN_TOKEN`].
+    pub fn with_admin() -> Self {
+        Self {
+            admin_token: Some(ADMIN_TOKEN.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// The TOML file for a host whose data and plugins live under the given folders.
+    pub fn to_toml(&self, data_dir: &Path, plugin_dir: &Path) -> String {
+        let string = |value: &str| crate::support::plugins::toml_string(value);
+        let schedule: Vec<String> = self
+            .retry_schedule
+            .iter()
+            .map(|delay| format!("{}ms", delay.as_millis()))
+            .collect();
+        let mut text = format!(
+            "listen = \"127.0.0.1:0\"\n\
+             data_dir = {}\n\
+             plugin_dir = {}\n\
+             \n[log]\nformat = {}\nfilter = {}\n\
+             \n[ingest]\nmax_body_bytes = {}\ndedup_window = {}\nsignature_tolerance = {}\n",
+            string(&data_dir.to_string_lossy()),
+            string(&plugin_dir.to_string_lossy()),
+            string(&self.log_format),
+            string(&self.log_filter),
+            self.max_body_bytes,
+            string(&self.dedup_window),
+            string(&self.signature_tolerance),
+        );
+        for source in &self.sources {
+            text.push_str(&format!(
+                "\n[[sources]]\nname = {}\ntokens = {}\n",
+                string(&source.name),
+                toml_list(&source.tokens)
+            ));
+            if !source.signing_secrets.is_empty() {
+                text.push_str(&format!(
+                    "signing_secrets = {}\n",
+                    toml_list(&source.signing_secrets)
+                ));
+            }
+        }
+        text.push_str(&format!(
+            "\n[delivery]\nworkers = {}\nretry_schedule = {}\njitter = 0.0\npoll_interval = {}\n\
+             \n[plugins]\nreload_interval = {}\n",
+            self.workers,
+            toml_list(&schedule),
+            string(&self.poll_interval),
+            string(&self.reload_interval),
+        ));
+        if let Some(cache_dir) = &self.cache_dir {
+            text.push_str(&format!(
+                "cache_dir = {}\n",
+                string(&cache_dir.to_string_lossy())
+            ));
+        }
+        text.push_str(&format!(
+            "\n[shutdown]\ngrace_period = {}\n",
+            string(&self.grace_period)
+        ));
+        if self.retention_max_age.is_some() || self.retention_interval.is_some() {
+            text.push_str("\n[retention]\n");
+            if let Some(max_age) = &self.retention_max_age {
+                text.push_str(&format!("max_age = {}\n", string(max_age)));
+            }
+            if let Some(interval) = &self.retention_interval {
+                text.push_str(&format!("interval = {}\n", string(interval)));
+            }
+        }
+        if let Some(token) = &self.admin_token {
+            text.push_str(&format!("\n[admin]\ntoken = {}\n", string(token)));
+        }
+        text
+    }
+}
