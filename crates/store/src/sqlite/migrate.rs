@@ -64,7 +64,7 @@ mod tests {
 
     fn indexes(conn: &Connection) -> Vec<String> {
         let mut statement = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name")
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
             .unwrap();
         statement
             .query_map([], |row| row.get(0))
@@ -103,6 +103,13 @@ mod tests {
             indexes.contains(&"deliveries_dead".to_owned()),
             "{indexes:?}"
         );
+        for (index, kept) in [("events_by_type", false), ("events_by_email", true)] {
+            assert_eq!(
+                indexes.contains(&index.to_owned()),
+                kept,
+                "{index}: {indexes:?}"
+            );
+        }
         let dead: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_dead

@@ -344,3 +344,20 @@ pub(crate) fn now_ms() -> Timestamp {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as Timestamp)
 }
+
+/// The query plan of `sql` on a fresh database of the newest schema, one line per step.
+#[cfg(test)]
+fn query_plan(sql: &str) -> String {
+    let mut conn = Connection::open_in_memory().expect("an in-memory database");
+    migrate::run(&mut conn).expect("the migrations");
+    let mut statement = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("a statement to explain");
+    // Unbound parameters are NULL: the plan is made before any value is known.
+    let mut rows = statement.raw_query();
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next().expect("its plan") {
+        steps.push(row.get::<_, String>(3).expect("a plan step"));
+    }
+    steps.join("\n")
+}

@@ -13,6 +13,31 @@ const STATUS_COUNTS: &str = "
     SELECT CASE WHEN status = 'dead' AND replayed_by IS NOT NULL THEN 'replayed' ELSE status END,
            COUNT(*)";
 
+/// Events, newest first: walks the primary key from the newest (or from the cursor) and stops
+/// after a page of matches, so the common filters (a type, a recent window) read little.
+const LIST_EVENTS: &str = "
+    SELECT id, webhook_id, event_type, prospect_id, email, occurred_at, received_at
+    FROM events
+    WHERE (?1 IS NULL OR event_type = ?1)
+      AND (?2 IS NULL OR received_at >= ?2)
+      AND (?3 IS NULL OR received_at < ?3)
+      AND (?4 IS NULL OR email = ?4)
+      AND (?5 IS NULL OR id < ?5)
+    ORDER BY id DESC
+    LIMIT ?6";
+
+/// The events of one address: looked up in `events_by_email`, then sorted (a prospect has few).
+const LIST_EVENTS_OF_EMAIL: &str = "
+    SELECT id, webhook_id, event_type, prospect_id, email, occurred_at, received_at
+    FROM events INDEXED BY events_by_email
+    WHERE email = ?4
+      AND (?1 IS NULL OR event_type = ?1)
+      AND (?2 IS NULL OR received_at >= ?2)
+      AND (?3 IS NULL OR received_at < ?3)
+      AND (?5 IS NULL OR id < ?5)
+    ORDER BY id DESC
+    LIMIT ?6";
+
 pub(super) fn list_events(
     conn: &Connection,
     filter: &EventFilter,
@@ -20,18 +45,13 @@ pub(super) fn list_events(
     cursor: Option<&str>,
 ) -> Result<Page<EventSummary>, StoreError> {
     let failed = StoreError::query("list events");
+    let sql = if filter.email.is_some() {
+        LIST_EVENTS_OF_EMAIL
+    } else {
+        LIST_EVENTS
+    };
     let mut statement = conn
-        .prepare_cached(
-            "SELECT id, webhook_id, event_type, prospect_id, email, occurred_at, received_at
-             FROM events
-             WHERE (?1 IS NULL OR event_type = ?1)
-               AND (?2 IS NULL OR received_at >= ?2)
-               AND (?3 IS NULL OR received_at < ?3)
-               AND (?4 IS NULL OR email = ?4)
-               AND (?5 IS NULL OR id < ?5)
-             ORDER BY id DESC
-             LIMIT ?6",
-        )
+        .prepare_cached(sql)
         .map_err(StoreError::query("list events"))?;
     let mut items = statement
         .query_map(
@@ -336,5 +356,23 @@ fn next_cursor<T>(items: &mut Vec<T>, limit: u32, cursor: impl Fn(&T) -> String)
         items.last().map(cursor)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::query_plan as plan;
+    use super::*;
+
+    #[test]
+    fn the_event_list_walks_the_primary_key_and_an_address_its_index() {
+        let all = plan(LIST_EVENTS);
+        assert!(all.contains("sqlite_autoindex_events_1"), "{all}");
+        assert!(
+            !all.contains("TEMP B-TREE"),
+            "no sort of every event: {all}"
+        );
+        let of_email = plan(LIST_EVENTS_OF_EMAIL);
+        assert!(of_email.contains("events_by_email (email=?)"), "{of_email}");
     }
 }

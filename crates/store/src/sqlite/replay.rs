@@ -74,6 +74,22 @@ pub(super) fn replay_dead(
     Ok(replays)
 }
 
+/// One chunk of a backfill: events of the types in the window, oldest first, that have no
+/// delivery to the plugin yet (looked up per event in `deliveries_by_event`: left to itself,
+/// SQLite walks every delivery of the plugin for each event).
+const BACKFILL: &str = "
+    INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
+                            next_attempt_at, created_at, updated_at)
+    SELECT e.id, ?1, e.prospect_id, 'pending', 'backfill', 0, ?5, ?5, ?5
+    FROM events e
+    WHERE (?2 IS NULL OR e.event_type IN (SELECT value FROM json_each(?2)))
+      AND e.received_at >= ?3 AND e.received_at < ?4
+      AND NOT EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_by_event
+                      WHERE d.event_id = e.id AND d.plugin = ?1)
+    ORDER BY e.received_at, e.id
+    LIMIT ?6
+    RETURNING id";
+
 pub(super) fn backfill(
     conn: &Connection,
     plugin: &str,
@@ -85,24 +101,26 @@ pub(super) fn backfill(
 ) -> Result<Vec<i64>, StoreError> {
     // The types travel as one JSON array (PostgreSQL: `= ANY($2)`); NULL means every type.
     let types = event_types.map(|types| serde_json::to_string(types).unwrap_or_default());
-    conn.prepare_cached(
-        "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
-                                 next_attempt_at, created_at, updated_at)
-         SELECT e.id, ?1, e.prospect_id, 'pending', 'backfill', 0, ?5, ?5, ?5
-         FROM events e
-         WHERE (?2 IS NULL OR e.event_type IN (SELECT value FROM json_each(?2)))
-           AND e.received_at >= ?3 AND e.received_at < ?4
-           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.plugin = ?1)
-         ORDER BY e.received_at, e.id
-         LIMIT ?6
-         RETURNING id",
-    )
-    .and_then(|mut statement| {
-        statement
-            .query_map((plugin, &types, since, until, now, limit as i64), |row| {
-                row.get(0)
-            })?
-            .collect::<Result<Vec<i64>, _>>()
-    })
-    .map_err(StoreError::query("queue a backfill"))
+    conn.prepare_cached(BACKFILL)
+        .and_then(|mut statement| {
+            statement
+                .query_map((plugin, &types, since, until, now, limit as i64), |row| {
+                    row.get(0)
+                })?
+                .collect::<Result<Vec<i64>, _>>()
+        })
+        .map_err(StoreError::query("queue a backfill"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::query_plan;
+    use super::*;
+
+    #[test]
+    fn a_backfill_looks_up_each_event_s_deliveries_by_event() {
+        let plan = query_plan(BACKFILL);
+        assert!(plan.contains("events_by_received"), "{plan}");
+        assert!(plan.contains("deliveries_by_event (event_id=?)"), "{plan}");
+    }
 }
