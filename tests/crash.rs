@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use support::capture::CaptureServer;
 use support::host::{Env, Ingested};
 use support::payload::prospect_event;
-use support::plugins::manifest;
 use support::{BATCH, eventually};
 
 /// Webhooks the client sends.
@@ -45,15 +44,7 @@ fn a_sigkill_loses_no_acknowledged_event() {
     let env = Env::new();
     // crm-sync PUTs each prospect to /crm/contacts/smartreach-{prospect_id}, with the event id as
     // Idempotency-Key: the capture server sees which events were delivered, and how often.
-    env.install(
-        "crm-sync",
-        "crm_sync",
-        Some(&manifest(
-            Some(&capture.host()),
-            &[("endpoint", &format!("{}/crm", capture.url()))],
-            &[],
-        )),
-    );
+    env.install_crm_sync(&capture);
     let mut host = env.start();
 
     // The client: sends every webhook once, in order, and records what it got.

@@ -196,15 +196,7 @@ fn deliveries_of_one_prospect_run_in_order() {
     // The third update of prospect 1 fails once (503: crm-sync asks for a retry).
     capture.fail_once("order-1-02", 503);
     let env = Env::new();
-    env.install(
-        "crm-sync",
-        "crm_sync",
-        Some(&manifest(
-            Some(&capture.host()),
-            &[("endpoint", &format!("{}/crm", capture.url()))],
-            &[],
-        )),
-    );
+    env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();
 

@@ -10,7 +10,6 @@ use support::BATCH;
 use support::capture::CaptureServer;
 use support::host::Env;
 use support::payload::prospect_event;
-use support::plugins::manifest;
 
 const EVENTS: usize = 60;
 const BASE: i64 = 6_000_000;
@@ -21,15 +20,7 @@ fn sigterm_is_graceful_and_a_restart_delivers_the_rest() {
     // Each delivery takes a while, so most are still waiting when the signal comes.
     capture.set_delay(Duration::from_millis(200));
     let env = Env::new();
-    env.install(
-        "crm-sync",
-        "crm_sync",
-        Some(&manifest(
-            Some(&capture.host()),
-            &[("endpoint", &format!("{}/crm", capture.url()))],
-            &[],
-        )),
-    );
+    env.install_crm_sync(&capture);
     let mut host = env.start();
     let db = env.db();
 

@@ -352,15 +352,7 @@ fn quirks_are_accepted_and_normalised() {
     let capture = CaptureServer::start();
     let env = Env::new();
     env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
-    env.install(
-        "crm-sync",
-        "crm_sync",
-        Some(&manifest(
-            Some(&capture.host()),
-            &[("endpoint", &format!("{}/crm", capture.url()))],
-            &[],
-        )),
-    );
+    env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();
 

@@ -16,15 +16,7 @@ fn an_identical_redelivery_is_processed_once() {
     let capture = CaptureServer::start();
     let env = Env::new();
     env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
-    env.install(
-        "crm-sync",
-        "crm_sync",
-        Some(&manifest(
-            Some(&capture.host()),
-            &[("endpoint", &format!("{}/crm", capture.url()))],
-            &[],
-        )),
-    );
+    env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();
 

@@ -76,6 +76,16 @@ impl Env {
         crate::support::sha256_hex(&bytes)
     }
 
+    /// Installs the example crm-sync, sending to `{capture}/crm`, the one host it may reach.
+    pub fn install_crm_sync(&self, capture: &crate::support::capture::CaptureServer) -> String {
+        let manifest = crate::support::plugins::manifest(
+            Some(&capture.host()),
+            &[("endpoint", &format!("{}/crm", capture.url()))],
+            &[],
+        );
+        self.install("crm-sync", "crm_sync", Some(&manifest))
+    }
+
     /// Deletes `file` from the plugin folder.
     pub fn remove_plugin_file(&self, file: &str) {
         std::fs::remove_file(self.plugin_dir().join(file)).unwrap();
