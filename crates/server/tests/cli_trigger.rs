@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use smartreach_hooks::ingest::signature;
+use smartreach_webhook_signature as signature;
 
 const TOKEN: &str = "ingest-token-0123456789abcdef";
 /// `whsec_` + base64 of the 16 bytes `0123456789abcdef`.

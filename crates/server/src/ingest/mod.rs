@@ -5,7 +5,6 @@
 
 mod body;
 mod record;
-pub mod signature;
 pub mod token;
 
 use std::sync::Arc;
@@ -17,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use smartreach_models::ParseError;
 use smartreach_store::Ingested;
+use smartreach_webhook_signature as signature;
 
 use crate::app::App;
 use crate::clock::now_ms;

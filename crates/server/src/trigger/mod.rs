@@ -16,7 +16,7 @@ use crate::cli::TriggerArgs;
 use crate::client::{ClientError, Http, path_segment, pretty, problem_of};
 use crate::clock::now_ms;
 use crate::default_source::token_file;
-use crate::ingest::signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use smartreach_webhook_signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 
 /// Why a sample could not be sent, or was refused.
 #[derive(Debug, thiserror::Error)]
