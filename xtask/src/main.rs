@@ -4,6 +4,7 @@
 
 mod bench;
 mod codegen;
+mod fuzz;
 mod plugins;
 mod run;
 mod test;
@@ -23,6 +24,8 @@ tasks:
                     [--rate R] [--keep] [--json FILE] [--no-criterion])
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
+  fuzz              run the libFuzzer targets of fuzz/ on stable, 20 s each by default
+                    ([--seconds N] [TARGET...])
   plugins           build the wasm plugins, install the examples in data/plugins/ (--out DIR)
   run               build the example plugins and start the host on the defaults (flags go to serve)
   test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         ["bench", rest @ ..] => bench::run(rest),
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         ["plugins", rest @ ..] => plugins::run(rest),
         ["run", rest @ ..] => run::run(rest),
         ["test"] => test::run(),

@@ -4,11 +4,16 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{codegen, plugins, wasm_target, workspace_root};
+use crate::{codegen, fuzz, plugins, wasm_target, workspace_root};
 
 const PLUGINS: &str = "plugins/Cargo.toml";
 
-/// Runs formatting, lints, codegen drift, the wasm builds, and every test of both workspaces.
+/// Seconds each fuzz target runs in CI: a bounded smoke run over the committed corpus (which
+/// replays every earlier finding), not a search; `cargo xtask fuzz --seconds N` searches longer.
+const FUZZ_SECONDS: u32 = 20;
+
+/// Runs formatting, lints, codegen drift, the wasm builds, every test of both workspaces, and
+/// each fuzz target for a bounded time.
 pub fn run() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["fmt", "--all", "--check", "--manifest-path", PLUGINS])?;
@@ -51,7 +56,9 @@ pub fn run() -> Result<()> {
             PLUGINS,
         ],
         &ci,
-    )
+    )?;
+    cargo(&["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"])?;
+    fuzz::fuzz(&fuzz::TARGETS, FUZZ_SECONDS)
 }
 
 fn cargo(args: &[&str]) -> Result<()> {

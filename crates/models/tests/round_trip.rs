@@ -54,3 +54,20 @@ fn nested_and_non_ascii_custom_fields_survive_the_round_trip() {
         original["data"][0]["prospect"]["custom_fields"]
     );
 }
+
+/// Found by the `parse` fuzz target: an integer past `u64` in an unknown field is read as a
+/// float; without correctly rounded parsing (serde_json's `float_roundtrip`, which the model
+/// crate enables) its serialised form parsed to a different float. In this workspace a
+/// dev-dependency (jsonschema) enables that feature too, so this test passes either way; the
+/// input is also in `fuzz/corpus/parse/`, whose separate build fails without the model crate's
+/// feature.
+#[test]
+fn large_numbers_in_unknown_fields_round_trip_exactly() {
+    let body = br#"{"metadata": {"event_type": "prospect.created",
+        "received_atbudg": 177540000000000000001348015501, "ratio": 0.30000000000000004},
+        "data": []}"#;
+    let first = smartreach_models::parse(body).unwrap();
+    let text = serde_json::to_string(&first).unwrap();
+    let second = smartreach_models::parse_str(&text).unwrap();
+    assert_eq!(first, second, "serialised as {text}");
+}

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::net::Ipv6Addr;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,18 @@ impl AllowedHost {
         if name.is_empty() || name.contains('*') || name.contains(char::is_whitespace) {
             return Err(fail(
                 "the host is empty or has a `*` other than a leading `*.`",
+            ));
+        }
+        let valid = if rest.starts_with('[') {
+            matches!(host, HostPattern::Exact(_)) && name.parse::<Ipv6Addr>().is_ok()
+        } else {
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if !valid {
+            return Err(fail(
+                "the host must be a name of letters, digits, `-`, `_` and `.`, an IPv4 address, \
+                 or an IPv6 address in brackets",
             ));
         }
         Ok(Self { scheme, host, port })
@@ -253,6 +266,13 @@ mod tests {
             "::1",
             "[::1",
             "[::1]x",
+            // Found by the `allowed_host` fuzz target: a bracket is no host name.
+            "[[]",
+            "[x]",
+            "[*.x]",
+            "a]b.com",
+            "exa%mple.com",
+            "ex\u{e9}mple.com",
         ] {
             let err = AllowedHost::parse(entry).unwrap_err();
             assert_eq!(err.entry, entry);
