@@ -5,6 +5,8 @@
 //! `{id}.{timestamp}.{body}`. Each source may have several secrets, and a sender may list several
 //! signatures: any match of any pair is accepted, so that either side can rotate its secret.
 
+mod secret;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -12,6 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha2::Sha256;
+
+pub use secret::{MIN_SECRET_BYTES, SECRET_HINT, SECRET_PREFIX, SecretError, decode_secret};
 
 /// The header holding the message id, unique per message and the same across retries.
 pub const ID_HEADER: &str = "webhook-id";

@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use smartreach_webhook_signature::{SECRET_HINT, decode_secret};
 
 use super::layers::Origins;
 use super::raw::{RawConfig, RawSource};
@@ -21,16 +20,6 @@ const MIN_SECRET_LEN: usize = 16;
 
 const TOKEN_HINT: &str = "use at least 16 random characters from A-Z a-z 0-9 . _ ~ -, \
                           like the output of `openssl rand -hex 24`";
-
-const SECRET_HINT: &str = "write the secret as the sender shows it: whsec_ followed by the \
-                           standard base64 of at least 16 random bytes \
-                           (like whsec_$(openssl rand -base64 32))";
-
-/// Standard base64, with or without padding: senders differ, and padding adds no information.
-const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Builds errors that name the layer that set the key.
 struct Check<'a>(&'a Origins);
@@ -271,24 +260,8 @@ fn sources(check: &Check<'_>, raw: Vec<RawSource>) -> Result<Vec<SourceConfig>, 
         let mut signing_secrets = Vec::with_capacity(source.signing_secrets.len());
         for (j, secret) in source.signing_secrets.iter().enumerate() {
             let secret_key = format!("{key}.signing_secrets[{j}]");
-            let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
-            let bytes = SECRET_BASE64.decode(encoded).map_err(|err| {
-                check.invalid(
-                    &secret_key,
-                    format!("the secret is not standard base64 after the whsec_ prefix ({err})"),
-                    SECRET_HINT,
-                )
-            })?;
-            if bytes.len() < MIN_SECRET_LEN {
-                return Err(check.invalid(
-                    &secret_key,
-                    format!(
-                        "the secret decodes to {} bytes, fewer than {MIN_SECRET_LEN}",
-                        bytes.len()
-                    ),
-                    SECRET_HINT,
-                ));
-            }
+            let bytes = decode_secret(secret)
+                .map_err(|err| check.invalid(&secret_key, err.to_string(), SECRET_HINT))?;
             signing_secrets.push(bytes);
         }
 
@@ -388,14 +361,10 @@ mod tests {
     }
 
     #[test]
-    fn signing_secrets_decode_with_or_without_prefix_and_padding() {
+    fn signing_secrets_decode_with_or_without_padding() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hooks.toml");
-        let secrets = [
-            SECRET,
-            "MDEyMzQ1Njc4OWFiY2RlZg",
-            "whsec_MDEyMzQ1Njc4OWFiY2RlZg",
-        ];
+        let secrets = [SECRET, "whsec_MDEyMzQ1Njc4OWFiY2RlZg", SECRET];
         std::fs::write(&path, source("a", &[TOKEN], &secrets)).unwrap();
         let overrides = Overrides {
             config_file: Some(path),
@@ -420,6 +389,15 @@ mod tests {
         let (key, text) = invalid(&source("a", &[TOKEN], &["whsec_c2hvcnQ="]));
         assert_eq!(key, "sources[0].signing_secrets[0]");
         assert!(text.contains("5 bytes, fewer than 16"), "{text}");
+
+        // Without the prefix, a secret is refused rather than guessed at: it may be a token or a
+        // half-copied value, and Standard Webhooks secrets are always written with it.
+        let (key, text) = invalid(&source("a", &[TOKEN], &["MDEyMzQ1Njc4OWFiY2RlZg"]));
+        assert_eq!(key, "sources[0].signing_secrets[0]");
+        assert!(
+            text.contains("does not start with whsec_") && !text.contains("MDEyMzQ1"),
+            "{text}"
+        );
     }
 
     #[test]

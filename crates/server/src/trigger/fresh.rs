@@ -5,14 +5,16 @@
 use serde_json::Value;
 
 /// The sample's body with `metadata.received_at` moved to `received_at` and every activity's
-/// `created_at` moved by the same amount (keeping how long before the webhook it happened). The
-/// caller passes a time with sub-second jitter, so that two triggers in the same millisecond still
-/// differ. Prospects' `created_at` stays: a prospect exists before its activity.
-pub fn freshen(body: &str, received_at: i64) -> Vec<u8> {
+/// `created_at` moved by the same amount (keeping how long before the webhook it happened), and
+/// `metadata.trigger_id` set to `trigger_id`: a time alone can repeat (two triggers in the same
+/// millisecond), a random id per send does not. Prospects' `created_at` stays: a prospect exists
+/// before its activity.
+pub fn freshen(body: &str, received_at: i64, trigger_id: &str) -> Vec<u8> {
     let mut payload: Value =
         serde_json::from_str(body).expect("the built-in samples are valid JSON (tested)");
     let original = payload["metadata"]["received_at"].as_i64();
     payload["metadata"]["received_at"] = received_at.into();
+    payload["metadata"]["trigger_id"] = trigger_id.into();
     let shift = original.map_or(0, |original| received_at - original);
     if let Some(items) = payload["data"].as_array_mut() {
         for item in items {
@@ -41,7 +43,8 @@ mod tests {
         let before: Value = serde_json::from_str(original).unwrap();
         let received = before["metadata"]["received_at"].as_i64().unwrap();
         let now = received + 1_000_000;
-        let after: Value = serde_json::from_slice(&freshen(original, now)).unwrap();
+        let after: Value = serde_json::from_slice(&freshen(original, now, "t1")).unwrap();
+        assert_eq!(after["metadata"]["trigger_id"], "t1");
         assert_eq!(after["metadata"]["received_at"], now);
         let items = after["data"].as_array().unwrap();
         assert_eq!(items.len(), 3);
@@ -53,14 +56,14 @@ mod tests {
             assert_eq!(new["prospect"], old["prospect"]);
         }
         // The payload still parses as its type.
-        let payload = smartreach_models::parse(&freshen(original, now)).unwrap();
+        let payload = smartreach_models::parse(&freshen(original, now, "t1")).unwrap();
         assert_eq!(payload.metadata.event_type.as_str(), "activity.email.sent");
     }
 
     #[test]
-    fn two_sends_differ_and_prospect_samples_work_too() {
+    fn two_sends_in_the_same_millisecond_differ_and_prospect_samples_work_too() {
         let body = sample(DocumentedEventType::ProspectCreated).body;
-        assert_ne!(freshen(body, 1_000), freshen(body, 1_001));
-        smartreach_models::parse(&freshen(body, 1_000)).unwrap();
+        assert_ne!(freshen(body, 1_000, "a"), freshen(body, 1_000, "b"));
+        smartreach_models::parse(&freshen(body, 1_000, "a")).unwrap();
     }
 }

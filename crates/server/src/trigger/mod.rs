@@ -8,8 +8,6 @@ pub mod samples;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use smartreach_models::EventType;
 
 use crate::cli::TriggerArgs;
@@ -96,12 +94,13 @@ pub fn run(args: &TriggerArgs) -> Result<String, TriggerError> {
     let secret = args.secret.as_deref().map(decode_secret).transpose()?;
 
     let now = now_ms();
-    // Up to a second back: SmartReach stamps received_at before it sends, and the jitter keeps
-    // two triggers in the same millisecond apart.
-    let body = fresh::freshen(sample.body, now - fastrand::i64(0..1_000));
+    // One id per send: its 80 random bits keep two sends apart even in the same millisecond (an
+    // identical body would be acknowledged as a redelivery and not run).
+    let id = crate::ids::webhook_id(now);
+    let body = fresh::freshen(sample.body, now, &format!("trg_{id}"));
     let mut headers = vec![("Content-Type", "application/json".to_owned())];
     if let Some(secret) = &secret {
-        let id = format!("msg_{}", crate::ids::webhook_id(now));
+        let id = format!("msg_{id}");
         let timestamp = now / 1_000;
         headers.push((SIGNATURE_HEADER, sign(secret, &id, timestamp, &body)));
         headers.push((ID_HEADER, id));
@@ -159,26 +158,11 @@ fn read_token(data_dir: &std::path::Path) -> Result<String, TriggerError> {
     }
 }
 
-/// Standard base64 with or without padding, as the host reads `signing_secrets`.
-const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
+/// The key of `--secret`, read as the host reads `signing_secrets`.
 fn decode_secret(secret: &str) -> Result<Vec<u8>, TriggerError> {
-    let encoded = secret.trim();
-    let encoded = encoded.strip_prefix("whsec_").unwrap_or(encoded);
-    let bytes = SECRET_BASE64
-        .decode(encoded)
-        .map_err(|err| TriggerError::BadSecret {
-            message: format!("not base64 after whsec_: {err}"),
-        })?;
-    if bytes.is_empty() {
-        return Err(TriggerError::BadSecret {
-            message: "it is empty".to_owned(),
-        });
-    }
-    Ok(bytes)
+    smartreach_webhook_signature::decode_secret(secret).map_err(|err| TriggerError::BadSecret {
+        message: err.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -207,9 +191,10 @@ mod tests {
             decode_secret("whsec_MDEyMzQ1Njc4OWFiY2RlZg==").unwrap(),
             b"0123456789abcdef"
         );
-        assert_eq!(
-            decode_secret("MDEyMzQ1Njc4OWFiY2RlZg").unwrap(),
-            b"0123456789abcdef"
+        let err = decode_secret("MDEyMzQ1Njc4OWFiY2RlZg").unwrap_err();
+        assert!(
+            err.to_string().contains("does not start with whsec_"),
+            "{err}"
         );
         let err = decode_secret("whsec_%%%").unwrap_err();
         assert!(err.to_string().contains("--secret is not"), "{err}");
