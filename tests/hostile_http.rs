@@ -150,7 +150,11 @@ fn the_connection_limit_bounds_descriptors_and_lets_waiting_senders_through() {
         most = most.max(open_fds(&host));
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(sender.join().unwrap(), Ok(202), "the sender behind the flood");
+    assert_eq!(
+        sender.join().unwrap(),
+        Ok(202),
+        "the sender behind the flood"
+    );
     let bound = baseline + MAX_CONNECTIONS + OTHER_FDS;
     assert!(
         most <= bound,
@@ -166,7 +170,11 @@ fn the_connection_limit_bounds_descriptors_and_lets_waiting_senders_through() {
     drop(attackers);
     for n in 0..3 {
         let body = prospect_event("prospect.created", 72_100 + n, "later@example.com", "later");
-        assert_eq!(post_fresh(host.addr, &body), Ok(202), "webhook {n} after the flood");
+        assert_eq!(
+            post_fresh(host.addr, &body),
+            Ok(202),
+            "webhook {n} after the flood"
+        );
     }
     assert!(host.is_running());
 }
@@ -215,7 +223,10 @@ fn undocumented_event_types_make_a_bounded_number_of_short_series() {
     );
     // A series line: the name, `source="smartreach"`, the label and the count.
     let longest = series.iter().map(|line| line.len()).max().unwrap();
-    assert!(longest <= 100 + MAX_OTHER_LEN, "a series line of {longest} bytes");
+    assert!(
+        longest <= 100 + MAX_OTHER_LEN,
+        "a series line of {longest} bytes"
+    );
 }
 
 /// A sender's event type and a plugin's log line and reason that try to start lines of their own
@@ -240,7 +251,12 @@ fn forged_logs(format: &str) -> String {
     env.install("hostile", "hostile", Some(&manifest));
     let host = env.start();
     let mark = host.stderr_mark();
-    host.ingest(&prospect_event(FORGED_TYPE, 74_000, "f@example.com", "forged"));
+    host.ingest(&prospect_event(
+        FORGED_TYPE,
+        74_000,
+        "f@example.com",
+        "forged",
+    ));
     host.wait_for_stderr("delivery attempt finished", mark, SOON);
     // The plugin's own line is written before the attempt's.
     eventually("the plugin's log line", SOON, || {
@@ -266,7 +282,10 @@ fn text_logs_escape_control_characters_from_senders_and_plugins() {
     }
     // The forged values are there, escaped.
     assert!(stderr.contains(r"x\nFAKE LINE\u{1b}[31m"), "{stderr}");
-    assert!(stderr.contains(r"plugin says\nFAKE PLUGIN LINE"), "{stderr}");
+    assert!(
+        stderr.contains(r"plugin says\nFAKE PLUGIN LINE"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -310,7 +329,10 @@ fn a_plugin_replaced_with_the_same_size_and_time_is_reloaded() {
     let mark = host.stderr_mark();
     std::fs::rename(&staged, &path).unwrap();
     let meta = std::fs::metadata(&path).unwrap();
-    assert_eq!((meta.len(), meta.modified().unwrap()), (before.len() as u64, modified));
+    assert_eq!(
+        (meta.len(), meta.modified().unwrap()),
+        (before.len() as u64, modified)
+    );
 
     let line = host.wait_for_stderr("plugin reloaded", mark, SOON);
     assert!(

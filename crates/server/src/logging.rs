@@ -48,7 +48,11 @@ pub fn init(config: &LogConfig) -> Result<(), String> {
 pub struct EscapedFields(DefaultFields);
 
 impl<'writer> FormatFields<'writer> for EscapedFields {
-    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> fmt::Result {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> fmt::Result {
         let mut escaped = EscapeControls(&mut writer);
         self.0.format_fields(Writer::new(&mut escaped), fields)
     }

@@ -222,11 +222,8 @@ mod tests {
         };
         let idle = Activity::new();
         drop(idle.begin());
-        let phase = tokio::time::timeout(
-            Duration::from_secs(60),
-            expired(&idle, long_idle, || true),
-        )
-        .await;
+        let phase =
+            tokio::time::timeout(Duration::from_secs(60), expired(&idle, long_idle, || true)).await;
         assert_eq!(phase, Ok(Phase::Idle));
     }
 }

@@ -30,7 +30,10 @@ pub(super) struct EventTypeLabels {
 impl EventTypeLabels {
     /// The label value that counts `name`: `name` itself, or [`OTHER`].
     pub(super) fn label<'a>(&self, name: &'a str) -> &'a str {
-        if DocumentedEventType::ALL.iter().any(|ty| ty.as_str() == name) {
+        if DocumentedEventType::ALL
+            .iter()
+            .any(|ty| ty.as_str() == name)
+        {
             return name;
         }
         let plain = name.len() <= MAX_OTHER_LEN

@@ -206,7 +206,10 @@ mod tests {
 
         // Rewrite both in place with other bytes of the same length, and put the times back,
         // as `cp -p` or a same-second rewrite on a coarse filesystem would leave them.
-        for (path, contents) in [(&wasm, &b"version two"[..]), (&manifest, b"timeout_ms = 200")] {
+        for (path, contents) in [
+            (&wasm, &b"version two"[..]),
+            (&manifest, b"timeout_ms = 200"),
+        ] {
             let modified = std::fs::metadata(path).unwrap().modified().unwrap();
             std::fs::write(path, contents).unwrap();
             std::fs::File::options()
@@ -215,7 +218,10 @@ mod tests {
                 .unwrap()
                 .set_modified(modified)
                 .unwrap();
-            assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), modified);
+            assert_eq!(
+                std::fs::metadata(path).unwrap().modified().unwrap(),
+                modified
+            );
         }
         let after = list(dir.path()).unwrap();
         assert_ne!(before["p"].wasm, after["p"].wasm);
