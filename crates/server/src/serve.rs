@@ -16,6 +16,7 @@ use crate::app::{self, App};
 use crate::config::Config;
 use crate::default_source::{default_source, token_file};
 use crate::dispatch::{Dispatcher, RetrySchedule};
+use crate::http_server;
 use crate::ingest::token::Tokens;
 use crate::metrics::Metrics;
 use crate::plugins::{Registry, Watcher};
@@ -177,6 +178,10 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         shutdown.clone(),
     ));
 
+    http_server::open_files::check(
+        http_server::open_files::raise_to_hard_limit(),
+        config.http.max_connections,
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -186,10 +191,13 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     let addr = listener.local_addr().map_err(ServeError::Server)?;
     announce(addr, &app, generated);
 
-    let server = axum::serve(listener, app::router(Arc::clone(&app))).with_graceful_shutdown({
-        let shutdown = shutdown.clone();
-        async move { shutdown.wait().await }
-    });
+    // Stops accepting at the shutdown signal and ends once every connection has closed.
+    let server = http_server::run(
+        listener,
+        app::router(Arc::clone(&app)),
+        &config.http,
+        shutdown.clone(),
+    );
     // Requests in progress get the grace period too; after it, the server stops regardless
     // (a request cut off was not acknowledged, so its sender sends it again).
     let drain_limit = {
@@ -200,20 +208,19 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
             tokio::time::sleep(grace).await;
         }
     };
-    let server = tokio::select! {
-        result = server => result,
+    tokio::select! {
+        () = server => {}
         () = drain_limit => {
             tracing::warn!("requests still open at the end of the grace period were cut off");
-            Ok(())
         }
-    };
+    }
     // Whatever ended the server ends the rest.
     shutdown.trigger();
     let _ = dispatch.await;
     let _ = watch.await;
     let _ = retention.await;
     tracing::info!("stopped");
-    server.map_err(ServeError::Server)
+    Ok(())
 }
 
 /// Says where the host listens, on stdout (tests and scripts read this line) and in the log.

@@ -49,6 +49,9 @@ pub struct Config {
     pub retention_max_age: Option<String>,
     /// `retention.interval` (e.g. `"200ms"`); `None` keeps the host's default.
     pub retention_interval: Option<String>,
+    /// `[http]` keys (`header_read_timeout`, `idle_timeout`, `max_connections`) as TOML values
+    /// (`"\"2s\""`, `"16"`); empty keeps the host's defaults.
+    pub http: Vec<(&'static str, String)>,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             admin_token: None,
             retention_max_age: None,
             retention_interval: None,
+            http: Vec::new(),
         }
     }
 }
@@ -158,6 +162,12 @@ impl Config {
         }
         if let Some(token) = &self.admin_token {
             text.push_str(&format!("\n[admin]\ntoken = {}\n", string(token)));
+        }
+        if !self.http.is_empty() {
+            text.push_str("\n[http]\n");
+            for (key, value) in &self.http {
+                text.push_str(&format!("{key} = {value}\n"));
+            }
         }
         text
     }

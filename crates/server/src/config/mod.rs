@@ -78,6 +78,21 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// `admin.token`: the admin API's bearer token; `None` turns the admin API off.
     pub admin_token: Option<String>,
+    /// `[http]`: how long and how many connections a client may hold.
+    pub http: HttpConfig,
+}
+
+/// `[http]`: the bounds that keep slow or idle clients from holding the server's connections
+/// (and file descriptors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// `http.header_read_timeout`: a request's line and headers must arrive within this, counted
+    /// from the connection's accept or the request's first byte.
+    pub header_read_timeout: Duration,
+    /// `http.idle_timeout`: how long a keep-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// `http.max_connections`: connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 /// `[log]`: how the server logs.
@@ -200,6 +215,7 @@ impl fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("retention", &self.retention)
             .field("admin_token", &self.admin_token.as_ref().map(|_| Redacted))
+            .field("http", &self.http)
             .finish()
     }
 }

@@ -39,6 +39,9 @@ pub(crate) const KEYS: &[&str] = &[
     "retention.max_age",
     "retention.interval",
     "admin.token",
+    "http.header_read_timeout",
+    "http.idle_timeout",
+    "http.max_connections",
 ];
 
 /// The keys of one `[[sources]]` entry.
@@ -64,6 +67,7 @@ pub(crate) struct RawConfig {
     pub retention: RawRetention,
     #[serde(default)]
     pub admin: RawAdmin,
+    pub http: RawHttp,
 }
 
 #[derive(Default, Deserialize)]
@@ -133,6 +137,14 @@ pub(crate) struct RawRetention {
 pub(crate) struct RawAdmin {
     #[serde(default)]
     pub token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHttp {
+    pub header_read_timeout: ConfigDuration,
+    pub idle_timeout: ConfigDuration,
+    pub max_connections: usize,
 }
 
 #[cfg(test)]

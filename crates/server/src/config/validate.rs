@@ -11,8 +11,8 @@ use smartreach_webhook_signature::{SECRET_HINT, decode_secret};
 use super::layers::Origins;
 use super::raw::{RawConfig, RawSource};
 use super::{
-    Config, ConfigError, DeliveryConfig, IngestConfig, LogConfig, PluginsConfig, RetentionConfig,
-    SourceConfig,
+    Config, ConfigError, DeliveryConfig, HttpConfig, IngestConfig, LogConfig, PluginsConfig,
+    RetentionConfig, SourceConfig,
 };
 
 /// Shortest token, admin token and decoded signing secret accepted: 16 characters or bytes.
@@ -169,6 +169,20 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         ));
     }
 
+    if raw.http.max_connections == 0 {
+        return Err(check.invalid(
+            "http.max_connections",
+            "0 connections would never accept a request".into(),
+            "use 1 or more, like 1024",
+        ));
+    }
+    let http = HttpConfig {
+        header_read_timeout: check
+            .positive("http.header_read_timeout", raw.http.header_read_timeout.0)?,
+        idle_timeout: check.positive("http.idle_timeout", raw.http.idle_timeout.0)?,
+        max_connections: raw.http.max_connections,
+    };
+
     Ok(Config {
         listen,
         data_dir,
@@ -186,6 +200,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         shutdown_grace: raw.shutdown.grace_period.0,
         retention,
         admin_token: raw.admin.token,
+        http,
     })
 }
 

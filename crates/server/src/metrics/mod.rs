@@ -15,6 +15,7 @@
 //! two relaxed atomic additions, without allocating; `family.rs` says why that shape.
 
 mod counter;
+pub mod event_type;
 mod family;
 mod histogram;
 #[cfg(test)]
@@ -25,6 +26,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use counter::Counter;
+use event_type::EventTypeLabels;
 use histogram::Histogram;
 use text::Kind;
 
@@ -47,6 +49,7 @@ const PLUGIN_BUCKETS: &[f64] = &[
 /// Every metric of the host. Shared as `Arc<Metrics>`; every method takes `&self`.
 pub struct Metrics {
     received: Counter<2>,
+    event_types: EventTypeLabels,
     duplicate: Counter<1>,
     rejected: Counter<1>,
     ingest_duration: Histogram<0>,
@@ -62,6 +65,7 @@ impl Default for Metrics {
                 "Webhooks stored, by source and event type (redeliveries are counted apart).",
                 ["source", "event_type"],
             ),
+            event_types: EventTypeLabels::default(),
             duplicate: Counter::new(
                 "smartreach_hooks_webhooks_duplicate_total",
                 "Redeliveries of a stored webhook: acknowledged, not processed again.",
@@ -95,8 +99,10 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts a webhook from `source` of `event_type`: one per webhook, not per event in it.
+    /// Undocumented types past the bounds of [`event_type`] count as [`event_type::OTHER`].
     pub fn webhook_received(&self, source: &str, event_type: &str) {
-        self.received.inc([source, event_type]);
+        self.received
+            .inc([source, self.event_types.label(event_type)]);
     }
 
     /// Counts a redelivery from `source` of a webhook already stored.

@@ -17,6 +17,7 @@
 //! | `fetch` | GETs config `url` | `fetch: status CODE, LEN bytes` / `fetch: denied` / `fetch: timeout` / `fetch: too-large` / `fetch: error: ERR` |
 //! | `config` | reads config `secret` | `config: VALUE` / `config: unset` |
 //! | `log` | one host log line per level | `Done` |
+//! | `log-secret` | logs config `secret` as it is (control characters and all) at info | `Skipped(SECRET)` |
 //! | `retry` | | `Retry { reason: "try again", delay_ms: Some(1500) }` |
 //! | `fail` | | `Failed("permanent")` |
 //! | `done` | | `Done` |
@@ -31,7 +32,7 @@ use smartreach_plugin_sdk::{
 
 /// The modes, for the error message of an unknown one.
 const MODES: &str = "loop, hog, read-file, list-dir, env, socket, panic, chatter, counter, fetch, \
-                     config, log, retry, fail, done";
+                     config, log, log-secret, retry, fail, done";
 
 /// The plugin.
 struct Hostile;
@@ -76,6 +77,11 @@ impl Plugin for Hostile {
                 config("secret").unwrap_or_else(|| "unset".to_owned())
             )),
             "log" => log_each_level(),
+            "log-secret" => {
+                let secret = config("secret").unwrap_or_default();
+                log::info(&secret);
+                Outcome::Skipped(secret)
+            }
             "retry" => Outcome::retry_after("try again", 1500),
             "fail" => Outcome::failed("permanent"),
             "done" => Outcome::Done,
