@@ -102,10 +102,7 @@ fn reset_peak(pid: u32) -> u64 {
 
 /// The size of the database file and its WAL.
 fn db_and_wal_bytes(db: &Path) -> u64 {
-    let wal = db.with_file_name(format!(
-        "{}-wal",
-        db.file_name().unwrap().to_string_lossy()
-    ));
+    let wal = db.with_file_name(format!("{}-wal", db.file_name().unwrap().to_string_lossy()));
     [db, wal.as_path()]
         .iter()
         .map(|path| std::fs::metadata(path).map_or(0, |meta| meta.len()))
@@ -121,7 +118,11 @@ fn metric(host: &Host, sample: &str) -> Option<f64> {
 #[test]
 fn a_batch_over_max_items_is_refused_whole_while_other_webhooks_are_acknowledged() {
     let env = Env::new();
-    env.install("log", "hostile", Some(&manifest(None, &[("mode", "done")], &[])));
+    env.install(
+        "log",
+        "hostile",
+        Some(&manifest(None, &[("mode", "done")], &[])),
+    );
     let host = env.start();
     let attack = amplification_body(1);
     assert!(
@@ -160,7 +161,10 @@ fn a_batch_over_max_items_is_refused_whole_while_other_webhooks_are_acknowledged
     }
     let held = proc_status_bytes(host.pid(), "VmHWM").saturating_sub(rss_before);
     let held_bound = HELD_PER_BODY_BYTE * attack.len() as u64 + HELD_SLACK;
-    eprintln!("refusing {} bytes of 30,000 items: peak RSS +{held} B", attack.len());
+    eprintln!(
+        "refusing {} bytes of 30,000 items: peak RSS +{held} B",
+        attack.len()
+    );
     assert!(
         held <= held_bound,
         "refusing the batch raised the peak RSS by {held} bytes, over {held_bound}"
@@ -170,7 +174,10 @@ fn a_batch_over_max_items_is_refused_whole_while_other_webhooks_are_acknowledged
 
     let db = env.db();
     let totals = db.totals();
-    assert_eq!(totals.webhooks, 20, "only the ordinary webhooks: {totals:?}");
+    assert_eq!(
+        totals.webhooks, 20,
+        "only the ordinary webhooks: {totals:?}"
+    );
     assert_eq!(totals.events, 20, "{totals:?}");
     assert_eq!(
         metric(
@@ -242,9 +249,21 @@ fn what_one_webhook_makes_the_host_store_and_hold_is_a_small_multiple_of_its_bod
     env.db().wait_idle(SOON);
 
     // max_items minimal items: the most rows per body byte.
-    measure(&env, &host, &body(2, 0, MAX_ITEMS, 0), MAX_ITEMS as u64, PLUGINS);
+    measure(
+        &env,
+        &host,
+        &body(2, 0, MAX_ITEMS, 0),
+        MAX_ITEMS as u64,
+        PLUGINS,
+    );
     // The shape cut to max_items: a 20 KB metadata field, stored once.
-    measure(&env, &host, &body(3, 20_000, MAX_ITEMS, 0), MAX_ITEMS as u64, PLUGINS);
+    measure(
+        &env,
+        &host,
+        &body(3, 20_000, MAX_ITEMS, 0),
+        MAX_ITEMS as u64,
+        PLUGINS,
+    );
     // A max-size body: one item and a metadata field filling it.
     let big_metadata = body(4, MAX_BODY - 200, 1, 0);
     assert!(big_metadata.len() <= MAX_BODY);
@@ -271,11 +290,21 @@ fn a_held_prospect_of_one_source_does_not_hold_back_the_same_prospect_id_of_anot
     // Account A's first event of prospect 7 is held (its request gets no answer), so its second
     // event of prospect 7 waits behind it.
     capture.hold("a-first");
-    host.ingest(&prospect_event("prospect.updated", 7, "a@example.com", "a-first"));
+    host.ingest(&prospect_event(
+        "prospect.updated",
+        7,
+        "a@example.com",
+        "a-first",
+    ));
     eventually("account A's first event to be in flight", SOON, || {
         (capture.held_now() == 1).then_some(())
     });
-    host.ingest(&prospect_event("prospect.updated", 7, "a@example.com", "a-second"));
+    host.ingest(&prospect_event(
+        "prospect.updated",
+        7,
+        "a@example.com",
+        "a-second",
+    ));
     // Account B's prospect 7 is someone else: delivered meanwhile.
     let response = host.post(
         &hook_path(OTHER_TOKEN),

@@ -115,7 +115,10 @@ mod tests {
         for privacy in [Privacy::Private, Privacy::Shared] {
             let err = prepare(root.path(), "plugin_dir", privacy).unwrap_err();
             let text = err.to_string();
-            assert!(matches!(err, FolderError::WritableByOthers { mode: 0o777, .. }));
+            assert!(matches!(
+                err,
+                FolderError::WritableByOthers { mode: 0o777, .. }
+            ));
             assert!(text.contains("plugin_dir"), "{text}");
             assert!(
                 text.contains(&format!("chmod 700 {}", root.path().display())),

@@ -367,7 +367,11 @@ async fn one_source_s_held_prospect_does_not_hold_back_another_source_s_same_pro
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     // Account A: prospect 7 twice; account B: its own prospect 7.
-    for (source, id) in [("account-a", "a1"), ("account-a", "a2"), ("account-b", "b1")] {
+    for (source, id) in [
+        ("account-a", "a1"),
+        ("account-a", "a2"),
+        ("account-b", "b1"),
+    ] {
         store
             .ingest(webhook_from(source, id, id, &[Some("7")], &["crm"]), 0)
             .await
@@ -410,7 +414,10 @@ async fn one_source_s_held_prospect_does_not_hold_back_another_source_s_same_pro
         "a2 waits while a1 waits for its retry"
     );
     store
-        .ingest(webhook_from("account-b", "b2", "b2", &[Some("7")], &["crm"]), 0)
+        .ingest(
+            webhook_from("account-b", "b2", "b2", &[Some("7")], &["crm"]),
+            0,
+        )
         .await
         .unwrap();
     let next = store
@@ -460,7 +467,8 @@ async fn a_lease_that_ends_while_its_holder_still_has_the_delivery_is_handed_out
 #[tokio::test]
 async fn the_store_s_files_are_private_and_a_store_others_can_read_is_refused() {
     use std::os::unix::fs::PermissionsExt;
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
     {
@@ -477,7 +485,10 @@ async fn the_store_s_files_are_private_and_a_store_others_can_read_is_refused() 
     let err = SqliteStore::open(&db).err().expect("refused");
     let text = err.to_string();
     assert!(matches!(err, StoreError::Exposed { .. }), "{text}");
-    assert!(text.contains(&format!("chmod 600 {}", db.display())), "{text}");
+    assert!(
+        text.contains(&format!("chmod 600 {}", db.display())),
+        "{text}"
+    );
     assert!(text.contains("644"), "{text}");
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
     open(&dir);

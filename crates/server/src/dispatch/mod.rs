@@ -81,11 +81,12 @@ impl Dispatcher {
                     Ok(claimed) => {
                         claimed_all = claimed.len() as u32 == wanted;
                         for delivery in claimed {
-                            if let Err(held) = slots.claimed(delivery) {
+                            let id = delivery.delivery_id;
+                            if !slots.claimed(delivery) {
                                 // Cannot happen while overdue deliveries are handed back; if it
                                 // does, the copy held runs and records it, this one must not.
                                 tracing::error!(
-                                    delivery = held.delivery_id,
+                                    delivery = id,
                                     "claimed a delivery this host already holds; not running it twice"
                                 );
                             }

@@ -26,18 +26,19 @@ pub(super) struct Slots {
 }
 
 impl Slots {
-    /// A claimed delivery, to start when its plugin has a free slot. Returns it back, untaken,
-    /// when this host already holds that delivery (its lease ran out while held, so the store
+    /// A claimed delivery, to start when its plugin has a free slot. Returns `false`, and drops
+    /// it, when this host already holds that delivery (its lease ran out while held, so the store
     /// handed it out again): it must not run twice.
-    pub(super) fn claimed(&mut self, delivery: Claimed) -> Result<(), Claimed> {
+    #[must_use]
+    pub(super) fn claimed(&mut self, delivery: Claimed) -> bool {
         if !self.held_ids.insert(delivery.delivery_id) {
-            return Err(delivery);
+            return false;
         }
         self.waiting
             .entry(delivery.plugin.clone())
             .or_default()
             .push_back(delivery);
-        Ok(())
+        true
     }
 
     /// The next waiting delivery of `plugin`, if it has one and fewer than `concurrency` running.
@@ -185,9 +186,9 @@ mod tests {
     async fn waiting_deliveries_start_in_claim_order_within_the_concurrency() {
         let mut slots = Slots::default();
         for id in 1..=3 {
-            slots.claimed(delivery(id, "a")).unwrap();
+            assert!(slots.claimed(delivery(id, "a")));
         }
-        slots.claimed(delivery(9, "b")).unwrap();
+        assert!(slots.claimed(delivery(9, "b")));
         assert_eq!(slots.held_of("a"), 3);
         let mut tasks = tokio::task::JoinSet::new();
         let first = slots.next_to_start("a", 2).expect("a slot is free");
@@ -217,8 +218,8 @@ mod tests {
     #[test]
     fn a_waiting_delivery_is_handed_back_before_its_lease_could_end_during_its_run() {
         let mut slots = Slots::default();
-        slots.claimed(leased(1, "a", 10_000)).unwrap();
-        slots.claimed(leased(2, "a", 20_000)).unwrap();
+        assert!(slots.claimed(leased(1, "a", 10_000)));
+        assert!(slots.claimed(leased(2, "a", 20_000)));
         let margin = 3_000;
         assert_eq!(slots.next_overdue(margin), Some(7_000));
         assert!(slots.take_overdue(6_999, margin).is_empty(), "time enough");
@@ -233,29 +234,24 @@ mod tests {
             Some(2),
             "the overdue one never starts"
         );
-        slots
-            .claimed(leased(1, "a", 30_000))
-            .expect("once handed back, claiming it again is a new hold");
+        assert!(
+            slots.claimed(leased(1, "a", 30_000)),
+            "once handed back, claiming it again is a new hold"
+        );
     }
 
     #[tokio::test]
     async fn a_delivery_already_held_is_not_taken_twice_waiting_or_running() {
         let mut slots = Slots::default();
-        slots.claimed(delivery(1, "a")).unwrap();
-        assert_eq!(
-            slots.claimed(delivery(1, "a")).map_err(|d| d.delivery_id),
-            Err(1),
-            "waiting"
-        );
+        assert!(slots.claimed(delivery(1, "a")));
+        assert!(!slots.claimed(delivery(1, "a")), "waiting");
         let started = slots.next_to_start("a", 1).unwrap();
         let mut tasks = tokio::task::JoinSet::new();
         let handle = tasks.spawn(async {});
         slots.started(handle.id(), "a".to_owned(), started.delivery_id);
-        assert!(slots.claimed(delivery(1, "a")).is_err(), "running");
+        assert!(!slots.claimed(delivery(1, "a")), "running");
         assert_eq!(slots.held(), 1);
         slots.finished(tasks.join_next_with_id().await.unwrap());
-        slots
-            .claimed(delivery(1, "a"))
-            .expect("finished: no longer held");
+        assert!(slots.claimed(delivery(1, "a")), "finished: no longer held");
     }
 }

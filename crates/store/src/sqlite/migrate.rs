@@ -8,7 +8,10 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_queue_indexes.sql")),
-    (3, include_str!("migrations/0003_metadata_once_and_source_order.sql")),
+    (
+        3,
+        include_str!("migrations/0003_metadata_once_and_source_order.sql"),
+    ),
 ];
 
 /// Brings the schema to the newest version; refuses a database from a newer build.

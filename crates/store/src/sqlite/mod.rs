@@ -50,9 +50,9 @@ impl SqliteStore {
         files::check_private(path)?;
         let lock_path = lock_path(path);
         let lock = files::create_private(&lock_path).map_err(|source| StoreError::Lock {
-                path: lock_path.clone(),
-                source,
-            })?;
+            path: lock_path.clone(),
+            source,
+        })?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
