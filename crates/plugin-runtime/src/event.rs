@@ -1,6 +1,6 @@
 //! The event handed to a plugin: one data item of a stored webhook.
 
-use smartreach_models::WebhookPayload;
+use smartreach_models::{StoredWebhook, WebhookPayload};
 
 /// One (webhook, data item) pair as a plugin receives it. `metadata` and `item` cross the sandbox
 /// as JSON; the plugin SDK decodes them into the typed models.
@@ -19,19 +19,18 @@ pub struct PluginEvent {
 }
 
 impl PluginEvent {
-    /// One event per data item of `payload`, with ids `{webhook_id}:{index}`.
+    /// One event per data item of `payload`, as the host stores them ([`StoredWebhook::of`]):
+    /// ids `{webhook_id}:{index}`.
     pub fn from_payload(webhook_id: &str, payload: &WebhookPayload) -> Vec<Self> {
-        let metadata =
-            serde_json::to_string(&payload.metadata).expect("the typed metadata always serialises");
-        payload
-            .data
-            .iter()
-            .enumerate()
-            .map(|(index, item)| Self {
-                id: format!("{webhook_id}:{index}"),
-                event_type: payload.metadata.event_type.as_str().to_owned(),
-                metadata: metadata.clone(),
-                item: serde_json::to_string(item).expect("a typed data item always serialises"),
+        let stored = StoredWebhook::of(webhook_id, payload);
+        stored
+            .events
+            .into_iter()
+            .map(|event| Self {
+                id: event.id,
+                event_type: stored.event_type.clone(),
+                metadata: stored.metadata.clone(),
+                item: event.item,
                 attempt: 0,
             })
             .collect()

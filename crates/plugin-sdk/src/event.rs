@@ -101,9 +101,7 @@ impl Event {
     /// When the event happened, in milliseconds since the Unix epoch: the activity's
     /// `created_at`, else the webhook's `received_at`.
     pub fn occurred_at(&self) -> Option<i64> {
-        self.activity()
-            .and_then(|activity| activity.created_at)
-            .or(self.metadata.received_at)
+        smartreach_models::occurred_at(&self.metadata, &self.item)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod default_source;
 pub mod dispatch;
+pub mod folders;
 pub mod health;
 pub mod http_server;
 pub mod ids;

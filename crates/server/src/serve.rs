@@ -16,6 +16,7 @@ use crate::app::{self, App};
 use crate::config::Config;
 use crate::default_source::{default_source, token_file};
 use crate::dispatch::{Dispatcher, RetrySchedule};
+use crate::folders::{self, Privacy};
 use crate::http_server;
 use crate::ingest::token::Tokens;
 use crate::metrics::Metrics;
@@ -26,9 +27,12 @@ use crate::shutdown::Shutdown;
 /// Why the host could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// A folder could not be created.
+    /// A folder could not be created, or is not safe to use.
+    #[error(transparent)]
+    Folder(#[from] crate::folders::FolderError),
+    /// The plugin component cache folder could not be created.
     #[error("cannot create the folder {} ({key}): {source}", path.display())]
-    Folder {
+    CacheFolder {
         /// The folder.
         path: PathBuf,
         /// The configuration key naming it.
@@ -68,27 +72,19 @@ pub enum ServeError {
 
 /// Runs the host until `shutdown` triggers (the binary triggers it on SIGTERM/SIGINT).
 pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError> {
-    for (path, key) in [
-        (&config.data_dir, "data_dir"),
-        (&config.plugin_dir, "plugin_dir"),
-        (&config.cache_dir, "plugins.cache_dir"),
-    ] {
-        std::fs::create_dir_all(path).map_err(|source| ServeError::Folder {
-            path: path.clone(),
-            key,
-            source,
-        })?;
-    }
+    folders::prepare(&config.data_dir, "data_dir", Privacy::Private)?;
+    folders::prepare(&config.plugin_dir, "plugin_dir", Privacy::Shared)?;
+    std::fs::create_dir_all(&config.cache_dir).map_err(|source| ServeError::CacheFolder {
+        path: config.cache_dir.clone(),
+        key: "plugins.cache_dir",
+        source,
+    })?;
     if let Some(parent) = config
         .store_path
         .parent()
-        .filter(|p| !p.as_os_str().is_empty())
+        .filter(|p| !p.as_os_str().is_empty() && *p != config.data_dir)
     {
-        std::fs::create_dir_all(parent).map_err(|source| ServeError::Folder {
-            path: parent.to_owned(),
-            key: "store.path",
-            source,
-        })?;
+        folders::prepare(parent, "store.path", Privacy::Private)?;
     }
 
     let store = SqliteStore::open(&config.store_path)?;
@@ -165,8 +161,10 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         metrics,
         workers: config.delivery.workers,
         poll_interval: config.delivery.poll_interval,
-        // A delivery claimed ahead waits for at most one run of its plugin, then runs itself.
+        // A delivery claimed ahead waits for at most one run of its plugin, then runs itself; one
+        // that waits longer is handed back while a whole run still fits in its lease.
         lease: 2 * runtime.config().max_timeout + Duration::from_secs(60),
+        run_margin: runtime.config().max_timeout + Duration::from_secs(30),
         wake,
         grace: config.shutdown_grace,
     };

@@ -26,6 +26,26 @@ pub enum StoreError {
         /// The lock file.
         lock: PathBuf,
     },
+    /// Files of the store can be read or written by other users (group or others).
+    #[error(
+        "the store's files can be read or written by other users, and they hold personal data: {}; \
+         make them private with `chmod 600 {}` (and its folder with `chmod 700`), then start again",
+        files.iter().map(|(path, mode)| format!("{} is {mode:03o}", path.display())).collect::<Vec<_>>().join(", "),
+        files.iter().map(|(path, _)| path.display().to_string()).collect::<Vec<_>>().join(" ")
+    )]
+    Exposed {
+        /// Each exposed file with its permission bits.
+        files: Vec<(PathBuf, u32)>,
+    },
+    /// The database file could not be created.
+    #[error("cannot create the database file {}: {source}; check that its folder exists and is writable", path.display())]
+    Create {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The lock file could not be created.
     #[error("cannot create the lock file {}: {source}", path.display())]
     Lock {

@@ -9,7 +9,7 @@
 //!
 //! The server sees only the [`Store`] trait. [`SqliteStore`] is the embedded implementation: one
 //! file, WAL, all writes through one thread that commits them in groups. The schema, the queue
-//! (claim under a lease that expires, head-of-line per prospect) and the queries are written so that
+//! (claim under a lease that expires, head-of-line per (source, prospect)) and the queries are written so that
 //! a PostgreSQL implementation shared by several hosts can follow the same model: a claim there is
 //! the same query with `FOR UPDATE SKIP LOCKED`, and a lease that expires because its host died is
 //! taken over by [`Store::claim`] like a pending delivery.
@@ -48,8 +48,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims due deliveries for `owner` until `lease_until`: pending ones whose time has come, and
     /// running ones whose lease expired (their owner died). Per request, at most `limit` of one
-    /// plugin, and only the first open delivery of each (plugin, prospect): a later event of a
-    /// prospect waits until the earlier one is finished.
+    /// plugin, and only the first open delivery of each (plugin, source, prospect): a later event
+    /// of a prospect waits until the earlier one of the same source is finished.
     async fn claim(
         &self,
         owner: &str,

@@ -20,8 +20,12 @@ pub struct NewWebhook {
     pub body_sha256: String,
     /// Its (normalised) event type.
     pub event_type: String,
+    /// Its metadata, as JSON: stored once, read with each of its events.
+    pub metadata: String,
     /// One per data item.
     pub events: Vec<NewEvent>,
+    /// The plugins each of its events is delivered to (one delivery per event and plugin).
+    pub plugins: Vec<String>,
 }
 
 /// One data item of a webhook.
@@ -33,18 +37,14 @@ pub struct NewEvent {
     pub index: u32,
     /// The event type (the webhook's).
     pub event_type: String,
-    /// The prospect, which orders deliveries.
+    /// The prospect, which with the webhook's source orders deliveries.
     pub prospect_id: Option<String>,
     /// The prospect's email, for lookups.
     pub email: Option<String>,
     /// When it happened, as SmartReach says.
     pub occurred_at: Option<Timestamp>,
-    /// The webhook's metadata, as JSON.
-    pub metadata: String,
     /// The data item, as JSON.
     pub item: String,
-    /// The plugins it is delivered to.
-    pub plugins: Vec<String>,
 }
 
 /// What [`crate::Store::ingest`] did.
@@ -93,10 +93,13 @@ pub struct Claimed {
     pub event_type: String,
     /// The prospect.
     pub prospect_id: Option<String>,
-    /// The webhook's metadata, as JSON.
+    /// The webhook's metadata, as JSON (read from the webhook).
     pub metadata: String,
     /// The data item, as JSON.
     pub item: String,
+    /// When the lease of this claim ends: past it, the store hands the delivery to whoever claims
+    /// next, this host included, so a holder must not start it that late.
+    pub lease_until: Timestamp,
 }
 
 /// The state of a delivery.

@@ -13,6 +13,7 @@ fn webhook(id: &str, at: i64, event_type: &str, email: &str, plugins: &[&str]) -
         body: id.as_bytes().to_vec(),
         body_sha256: id.to_owned(),
         event_type: event_type.to_owned(),
+        metadata: "{}".to_owned(),
         events: vec![NewEvent {
             id: format!("{id}:0"),
             index: 0,
@@ -20,10 +21,9 @@ fn webhook(id: &str, at: i64, event_type: &str, email: &str, plugins: &[&str]) -
             prospect_id: Some(id.to_owned()),
             email: Some(email.to_owned()),
             occurred_at: None,
-            metadata: "{}".to_owned(),
             item: r#"{"prospect":{"prospect_id":1}}"#.to_owned(),
-            plugins: plugins.iter().map(|p| (*p).to_owned()).collect(),
         }],
+        plugins: plugins.iter().map(|p| (*p).to_owned()).collect(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The SQLite store through the `Store` trait: ingest and redelivery, the claim rules (due time,
-//! per-prospect order, per-plugin limits, leases), attempts, release and recovery after a crash.
+//! per-(source, prospect) order, per-plugin limits, leases), attempts, release and recovery after a
+//! crash, and the privacy of its files.
 
 use smartreach_store::{
     AttemptRecord, ClaimRequest, DeliveryStatus, Ingested, NewEvent, NewWebhook, Next, SqliteStore,
@@ -9,13 +10,24 @@ use smartreach_store::{
 const NOW: i64 = 1_700_000_000_000;
 
 fn webhook(id: &str, body: &str, prospects: &[Option<&str>], plugins: &[&str]) -> NewWebhook {
+    webhook_from("test", id, body, prospects, plugins)
+}
+
+fn webhook_from(
+    source: &str,
+    id: &str,
+    body: &str,
+    prospects: &[Option<&str>],
+    plugins: &[&str],
+) -> NewWebhook {
     NewWebhook {
         id: id.to_owned(),
-        source: "test".to_owned(),
+        source: source.to_owned(),
         received_at: NOW,
         body: body.as_bytes().to_vec(),
         body_sha256: format!("sha-of-{body}"),
         event_type: "prospect.created".to_owned(),
+        metadata: format!(r#"{{"webhook":"{id}"}}"#),
         events: prospects
             .iter()
             .enumerate()
@@ -26,11 +38,10 @@ fn webhook(id: &str, body: &str, prospects: &[Option<&str>], plugins: &[&str]) -
                 prospect_id: prospect.map(str::to_owned),
                 email: None,
                 occurred_at: None,
-                metadata: "{}".to_owned(),
-                item: "{}".to_owned(),
-                plugins: plugins.iter().map(|p| (*p).to_owned()).collect(),
+                item: format!(r#"{{"index":{index}}}"#),
             })
             .collect(),
+        plugins: plugins.iter().map(|p| (*p).to_owned()).collect(),
     }
 }
 
@@ -311,4 +322,174 @@ async fn a_second_process_cannot_open_the_same_store() {
         .unwrap();
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
     assert!(err.to_string().contains("in use by another"), "{err}");
+}
+
+#[tokio::test]
+async fn the_metadata_is_stored_once_per_webhook_and_read_with_each_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .ingest(webhook("w1", "b", &[None, None, None], &["a"]), 0)
+        .await
+        .unwrap();
+    let claimed = store
+        .claim("me", NOW, NOW + 1000, request("a", 10))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    for (index, delivery) in claimed.iter().enumerate() {
+        assert_eq!(delivery.metadata, r#"{"webhook":"w1"}"#);
+        assert_eq!(delivery.item, format!(r#"{{"index":{index}}}"#));
+        assert_eq!(delivery.lease_until, NOW + 1000);
+    }
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
+    let copies: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM webhooks WHERE metadata = '{\"webhook\":\"w1\"}'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(copies, 1);
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('events')")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!columns.contains(&"metadata".to_owned()), "{columns:?}");
+}
+
+#[tokio::test]
+async fn one_source_s_held_prospect_does_not_hold_back_another_source_s_same_prospect_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // Account A: prospect 7 twice; account B: its own prospect 7.
+    for (source, id) in [
+        ("account-a", "a1"),
+        ("account-a", "a2"),
+        ("account-b", "b1"),
+    ] {
+        store
+            .ingest(webhook_from(source, id, id, &[Some("7")], &["crm"]), 0)
+            .await
+            .unwrap();
+    }
+    let first = store
+        .claim("me", NOW, NOW + 1000, request("crm", 10))
+        .await
+        .unwrap();
+    let events: Vec<_> = first.iter().map(|c| c.event_id.as_str()).collect();
+    assert_eq!(
+        events,
+        ["a1:0", "b1:0"],
+        "one head per (source, prospect): a2 waits behind a1, b1 does not"
+    );
+    // a1 waits for a retry: a2 still waits; b1's source is not held.
+    store
+        .complete(
+            "me",
+            attempt(
+                first[0].delivery_id,
+                Next::Retry {
+                    at: NOW + 500,
+                    error: "later".to_owned(),
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    store
+        .complete("me", attempt(first[1].delivery_id, Next::Done))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim("me", NOW + 1, NOW + 1000, request("crm", 10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a2 waits while a1 waits for its retry"
+    );
+    store
+        .ingest(
+            webhook_from("account-b", "b2", "b2", &[Some("7")], &["crm"]),
+            0,
+        )
+        .await
+        .unwrap();
+    let next = store
+        .claim("me", NOW + 2, NOW + 1000, request("crm", 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter().map(|c| c.event_id.as_str()).collect::<Vec<_>>(),
+        ["b2:0"],
+        "account B's next event of its prospect 7 runs while account A's prospect 7 is held"
+    );
+}
+
+#[tokio::test]
+async fn a_lease_that_ends_while_its_holder_still_has_the_delivery_is_handed_out_again() {
+    // Why the dispatcher hands back a delivery that waited too long for a slot: the store gives
+    // a delivery whose lease ended to the next claim, the holder's own included.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .ingest(webhook("w1", "b", &[Some("1")], &["a"]), 0)
+        .await
+        .unwrap();
+    let held = store
+        .claim("me", NOW, NOW + 10, request("a", 1))
+        .await
+        .unwrap();
+    assert_eq!(held[0].lease_until, NOW + 10);
+    let again = store
+        .claim("me", NOW + 11, NOW + 20, request("a", 1))
+        .await
+        .unwrap();
+    assert_eq!(again[0].delivery_id, held[0].delivery_id);
+    // Handed back before the lease ends (a requeue), it is pending and claimed afresh instead.
+    store
+        .complete("me", AttemptRecord::requeue(again[0].delivery_id, NOW + 12))
+        .await
+        .unwrap();
+    let fresh = store
+        .claim("me", NOW + 12, NOW + 30, request("a", 1))
+        .await
+        .unwrap();
+    assert_eq!(fresh[0].attempts, 1, "only the lease that ran out counted");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_s_files_are_private_and_a_store_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    {
+        let store = open(&dir);
+        store
+            .ingest(webhook("w1", "b", &[Some("1")], &["a"]), 0)
+            .await
+            .unwrap();
+        for name in ["store.db", "store.db-wal", "store.db-shm", "store.db.lock"] {
+            assert_eq!(mode(&dir.path().join(name)), 0o600, "{name}");
+        }
+    }
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = SqliteStore::open(&db).err().expect("refused");
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Exposed { .. }), "{text}");
+    assert!(
+        text.contains(&format!("chmod 600 {}", db.display())),
+        "{text}"
+    );
+    assert!(text.contains("644"), "{text}");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    open(&dir);
 }

@@ -93,6 +93,7 @@ mod tests {
         assert_eq!(config.log.format, LogFormat::Text);
         assert_eq!(config.log.filter, "info");
         assert_eq!(config.ingest.max_body_bytes, 1_048_576);
+        assert_eq!(config.ingest.max_items, 1_000);
         assert_eq!(config.ingest.dedup_window, secs(24 * 3600));
         assert_eq!(config.ingest.signature_tolerance, secs(300));
         assert!(config.sources.is_empty());

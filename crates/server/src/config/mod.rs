@@ -119,6 +119,9 @@ pub enum LogFormat {
 pub struct IngestConfig {
     /// `ingest.max_body_bytes`: the largest body accepted.
     pub max_body_bytes: usize,
+    /// `ingest.max_items`: the most data items (events) one webhook may hold; each is stored as
+    /// an event and a delivery per subscribed plugin, so this bounds what one request stores.
+    pub max_items: usize,
     /// `ingest.dedup_window`: how long a webhook id is remembered to drop resends.
     pub dedup_window: Duration,
     /// `ingest.signature_tolerance`: how far a signed request's timestamp may be from now.

@@ -25,6 +25,7 @@ pub(crate) const KEYS: &[&str] = &[
     "log.format",
     "log.filter",
     "ingest.max_body_bytes",
+    "ingest.max_items",
     "ingest.dedup_window",
     "ingest.signature_tolerance",
     "sources",
@@ -88,6 +89,7 @@ pub(crate) struct RawLog {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawIngest {
     pub max_body_bytes: usize,
+    pub max_items: usize,
     pub dedup_window: ConfigDuration,
     pub signature_tolerance: ConfigDuration,
 }

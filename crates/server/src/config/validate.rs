@@ -91,8 +91,16 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
             "use a positive size in bytes, like 1048576 (1 MiB)",
         ));
     }
+    if raw.ingest.max_items == 0 {
+        return Err(check.invalid(
+            "ingest.max_items",
+            "the limit is 0 items, which refuses every webhook that holds an event".into(),
+            "use a positive count, like 1000",
+        ));
+    }
     let ingest = IngestConfig {
         max_body_bytes: raw.ingest.max_body_bytes,
+        max_items: raw.ingest.max_items,
         dedup_window: raw.ingest.dedup_window.0,
         signature_tolerance: check.positive(
             "ingest.signature_tolerance",
@@ -428,6 +436,7 @@ mod tests {
     fn numbers_and_intervals_are_checked() {
         let cases = [
             ("[ingest]\nmax_body_bytes = 0", "ingest.max_body_bytes"),
+            ("[ingest]\nmax_items = 0", "ingest.max_items"),
             (
                 "[ingest]\nsignature_tolerance = \"0s\"",
                 "ingest.signature_tolerance",

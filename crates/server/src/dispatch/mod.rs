@@ -43,6 +43,10 @@ pub struct Dispatcher {
     pub poll_interval: Duration,
     /// How long a claim holds before another host may take the delivery over.
     pub lease: Duration,
+    /// The longest one run takes (the runtime's timeout ceiling) plus time to record it: a
+    /// delivery waiting for a slot with less of its lease left than this is handed back instead
+    /// of started, so that its lease never ends while this host still holds it.
+    pub run_margin: Duration,
     /// Woken when a webhook was stored.
     pub wake: Arc<Notify>,
     /// How long a shutdown waits for deliveries in flight.
@@ -76,9 +80,17 @@ impl Dispatcher {
                 {
                     Ok(claimed) => {
                         claimed_all = claimed.len() as u32 == wanted;
-                        claimed
-                            .into_iter()
-                            .for_each(|delivery| slots.claimed(delivery));
+                        for delivery in claimed {
+                            let id = delivery.delivery_id;
+                            if !slots.claimed(delivery) {
+                                // Cannot happen while overdue deliveries are handed back; if it
+                                // does, the copy held runs and records it, this one must not.
+                                tracing::error!(
+                                    delivery = id,
+                                    "claimed a delivery this host already holds; not running it twice"
+                                );
+                            }
+                        }
                         self.start_waiting(&plugins, &mut slots, &mut running).await;
                     }
                     Err(err) => {
@@ -92,6 +104,7 @@ impl Dispatcher {
                 tokio::select! {
                     Some(done) = running.join_next_with_id() => slots.finished(done),
                     _ = self.wake.notified() => {}
+                    _ = self.until_overdue(&slots) => {}
                     _ = shutdown.wait() => {}
                 }
                 continue;
@@ -100,20 +113,45 @@ impl Dispatcher {
                 _ = self.wake.notified() => {}
                 Some(done) = running.join_next_with_id() => slots.finished(done),
                 _ = tokio::time::sleep(self.poll_interval) => {}
+                _ = self.until_overdue(&slots) => {}
                 _ = shutdown.wait() => {}
             }
         }
         self.drain(running).await;
     }
 
+    /// Sleeps until the first waiting delivery is due to be handed back (forever when none waits).
+    async fn until_overdue(&self, slots: &Slots) {
+        match slots.next_overdue(self.margin_ms()) {
+            Some(at) => {
+                let wait = u64::try_from(at - now_ms()).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    fn margin_ms(&self) -> i64 {
+        i64::try_from(self.run_margin.as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// Starts claimed deliveries in their plugins' free slots, within the workers. Deliveries
-    /// claimed for a plugin that has been unloaded since go back to pending.
+    /// claimed for a plugin that has been unloaded since go back to pending, and so do those that
+    /// waited so long that a run might outlast their lease.
     async fn start_waiting(
         &self,
         plugins: &PluginSet,
         slots: &mut Slots,
         running: &mut JoinSet<()>,
     ) {
+        let overdue = slots.take_overdue(now_ms(), self.margin_ms());
+        if !overdue.is_empty() {
+            tracing::info!(
+                deliveries = overdue.len(),
+                "claimed deliveries waited too long for a slot to run within their lease; handed back"
+            );
+            self.requeue(overdue).await;
+        }
         for name in slots.waiting_plugins() {
             let Some(plugin) = plugins.get(&name) else {
                 self.requeue(slots.take_waiting(&name)).await;
@@ -130,6 +168,7 @@ impl Dispatcher {
                     event = %delivery.event_id,
                     attempt = delivery.attempts + 1,
                 );
+                let delivery_id = delivery.delivery_id;
                 let task = deliver::deliver(
                     Arc::clone(&self.store),
                     Arc::clone(&self.owner),
@@ -139,7 +178,7 @@ impl Dispatcher {
                     delivery,
                 );
                 let handle = running.spawn(task.instrument(span));
-                slots.started(handle.id(), name.clone());
+                slots.started(handle.id(), name.clone(), delivery_id);
             }
         }
     }

@@ -5,26 +5,40 @@
 //! deliveries, so under a backlog the store sees one claim per `max_concurrency` deliveries
 //! instead of one per delivery. A plugin holds at most twice its concurrency (running + waiting),
 //! and claims again once it holds no more than its concurrency.
+//!
+//! A claim is a lease: once it ends, the store hands the delivery to the next claim, this host's
+//! included. So a waiting delivery is never started once too little of its lease is left for a run
+//! ([`Slots::take_overdue`] hands it back to the store instead), and a delivery this host already
+//! holds is never taken a second time ([`Slots::claimed`]): either would run it twice.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
-use smartreach_store::Claimed;
+use smartreach_store::{Claimed, Timestamp};
 
 /// Deliveries held by this host, by plugin.
 #[derive(Default)]
 pub(super) struct Slots {
-    tasks: HashMap<tokio::task::Id, String>,
+    tasks: HashMap<tokio::task::Id, (String, i64)>,
     running: HashMap<String, u32>,
     waiting: HashMap<String, VecDeque<Claimed>>,
+    /// Every delivery id held, running or waiting.
+    held_ids: HashSet<i64>,
 }
 
 impl Slots {
-    /// A claimed delivery, to start when its plugin has a free slot.
-    pub(super) fn claimed(&mut self, delivery: Claimed) {
+    /// A claimed delivery, to start when its plugin has a free slot. Returns `false`, and drops
+    /// it, when this host already holds that delivery (its lease ran out while held, so the store
+    /// handed it out again): it must not run twice.
+    #[must_use]
+    pub(super) fn claimed(&mut self, delivery: Claimed) -> bool {
+        if !self.held_ids.insert(delivery.delivery_id) {
+            return false;
+        }
         self.waiting
             .entry(delivery.plugin.clone())
             .or_default()
             .push_back(delivery);
+        true
     }
 
     /// The next waiting delivery of `plugin`, if it has one and fewer than `concurrency` running.
@@ -33,6 +47,32 @@ impl Slots {
             return None;
         }
         self.waiting.get_mut(plugin)?.pop_front()
+    }
+
+    /// Takes every waiting delivery whose lease ends within `margin` of `now` (a run started now
+    /// could outlast it): to hand back to the store rather than run.
+    pub(super) fn take_overdue(&mut self, now: Timestamp, margin: i64) -> Vec<Claimed> {
+        let mut overdue = Vec::new();
+        for queue in self.waiting.values_mut() {
+            let (late, in_time): (VecDeque<Claimed>, VecDeque<Claimed>) = queue
+                .drain(..)
+                .partition(|delivery| delivery.lease_until - margin <= now);
+            *queue = in_time;
+            overdue.extend(late);
+        }
+        for delivery in &overdue {
+            self.held_ids.remove(&delivery.delivery_id);
+        }
+        overdue
+    }
+
+    /// When the first waiting delivery becomes overdue (see [`Self::take_overdue`]).
+    pub(super) fn next_overdue(&self, margin: i64) -> Option<Timestamp> {
+        self.waiting
+            .values()
+            .flatten()
+            .map(|delivery| delivery.lease_until - margin)
+            .min()
     }
 
     /// Plugins with waiting deliveries.
@@ -46,16 +86,21 @@ impl Slots {
 
     /// Takes every waiting delivery of `plugin` (it was unloaded).
     pub(super) fn take_waiting(&mut self, plugin: &str) -> Vec<Claimed> {
-        self.waiting
+        let taken = self
+            .waiting
             .remove(plugin)
             .map(Vec::from)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        for delivery in &taken {
+            self.held_ids.remove(&delivery.delivery_id);
+        }
+        taken
     }
 
-    /// `delivery` of `plugin` started as `task`.
-    pub(super) fn started(&mut self, task: tokio::task::Id, plugin: String) {
+    /// Delivery `delivery_id` of `plugin` started as `task`.
+    pub(super) fn started(&mut self, task: tokio::task::Id, plugin: String, delivery_id: i64) {
         *self.running.entry(plugin.clone()).or_default() += 1;
-        self.tasks.insert(task, plugin);
+        self.tasks.insert(task, (plugin, delivery_id));
     }
 
     /// A delivery task ended.
@@ -67,10 +112,11 @@ impl Slots {
                 err.id()
             }
         };
-        if let Some(plugin) = self.tasks.remove(&task)
-            && let Some(count) = self.running.get_mut(&plugin)
-        {
-            *count = count.saturating_sub(1);
+        if let Some((plugin, delivery_id)) = self.tasks.remove(&task) {
+            self.held_ids.remove(&delivery_id);
+            if let Some(count) = self.running.get_mut(&plugin) {
+                *count = count.saturating_sub(1);
+            }
         }
     }
 
@@ -109,6 +155,10 @@ mod tests {
     use super::*;
 
     fn delivery(id: i64, plugin: &str) -> Claimed {
+        leased(id, plugin, i64::MAX)
+    }
+
+    fn leased(id: i64, plugin: &str, lease_until: Timestamp) -> Claimed {
         Claimed {
             delivery_id: id,
             plugin: plugin.to_owned(),
@@ -118,6 +168,7 @@ mod tests {
             prospect_id: None,
             metadata: "{}".to_owned(),
             item: "{}".to_owned(),
+            lease_until,
         }
     }
 
@@ -135,19 +186,19 @@ mod tests {
     async fn waiting_deliveries_start_in_claim_order_within_the_concurrency() {
         let mut slots = Slots::default();
         for id in 1..=3 {
-            slots.claimed(delivery(id, "a"));
+            assert!(slots.claimed(delivery(id, "a")));
         }
-        slots.claimed(delivery(9, "b"));
+        assert!(slots.claimed(delivery(9, "b")));
         assert_eq!(slots.held_of("a"), 3);
         let mut tasks = tokio::task::JoinSet::new();
         let first = slots.next_to_start("a", 2).expect("a slot is free");
         assert_eq!(first.delivery_id, 1);
         let handle = tasks.spawn(async {});
-        slots.started(handle.id(), "a".to_owned());
+        slots.started(handle.id(), "a".to_owned(), 0);
         let second = slots.next_to_start("a", 2).expect("a second slot is free");
         assert_eq!(second.delivery_id, 2);
         let handle = tasks.spawn(async {});
-        slots.started(handle.id(), "a".to_owned());
+        slots.started(handle.id(), "a".to_owned(), 0);
         assert!(
             slots.next_to_start("a", 2).is_none(),
             "both slots are taken"
@@ -162,5 +213,45 @@ mod tests {
         let taken = slots.take_waiting("b");
         assert_eq!(taken.iter().map(|d| d.delivery_id).collect::<Vec<_>>(), [9]);
         assert!(slots.waiting_plugins().is_empty());
+    }
+
+    #[test]
+    fn a_waiting_delivery_is_handed_back_before_its_lease_could_end_during_its_run() {
+        let mut slots = Slots::default();
+        assert!(slots.claimed(leased(1, "a", 10_000)));
+        assert!(slots.claimed(leased(2, "a", 20_000)));
+        let margin = 3_000;
+        assert_eq!(slots.next_overdue(margin), Some(7_000));
+        assert!(slots.take_overdue(6_999, margin).is_empty(), "time enough");
+        let overdue = slots.take_overdue(7_000, margin);
+        assert_eq!(
+            overdue.iter().map(|d| d.delivery_id).collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(slots.held_of("a"), 1);
+        assert_eq!(
+            slots.next_to_start("a", 4).map(|d| d.delivery_id),
+            Some(2),
+            "the overdue one never starts"
+        );
+        assert!(
+            slots.claimed(leased(1, "a", 30_000)),
+            "once handed back, claiming it again is a new hold"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_delivery_already_held_is_not_taken_twice_waiting_or_running() {
+        let mut slots = Slots::default();
+        assert!(slots.claimed(delivery(1, "a")));
+        assert!(!slots.claimed(delivery(1, "a")), "waiting");
+        let started = slots.next_to_start("a", 1).unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        let handle = tasks.spawn(async {});
+        slots.started(handle.id(), "a".to_owned(), started.delivery_id);
+        assert!(!slots.claimed(delivery(1, "a")), "running");
+        assert_eq!(slots.held(), 1);
+        slots.finished(tasks.join_next_with_id().await.unwrap());
+        assert!(slots.claimed(delivery(1, "a")), "finished: no longer held");
     }
 }

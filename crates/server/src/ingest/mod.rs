@@ -83,11 +83,18 @@ async fn accept(
             )
         })?;
     }
+    // Counted before the parse builds them: an oversized batch costs no typed items.
+    if let Some(items) = smartreach_models::count_items(&body) {
+        check_items(items, app.ingest.max_items)?;
+    }
     let payload = smartreach_models::parse(&body).map_err(parse_problem)?;
+    check_items(payload.data.len(), app.ingest.max_items)?;
 
     let received_at = now_ms();
     let plugins = app.registry.snapshot();
-    let webhook = record::new_webhook(&source.name, received_at, body.to_vec(), &payload, &plugins);
+    // `Bytes` to `Vec` without a copy when the body is not shared (it is not).
+    let webhook = record::new_webhook(&source.name, received_at, body.into(), &payload, &plugins);
+    drop(payload);
     let event_type = webhook.event_type.clone();
     let dedup_since = received_at - app.ingest.dedup_window.as_millis() as i64;
     let ingested = app.store.ingest(webhook, dedup_since).await.map_err(|err| {
@@ -164,6 +171,25 @@ fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
         "Webhook body must be JSON",
         format!("got {shown}; send the body as application/json"),
     ))
+}
+
+/// Refuses a webhook of more than `ingest.max_items` data items: each is an event and a delivery
+/// per subscribed plugin, so the count bounds what one request makes the host store.
+fn check_items(items: usize, limit: usize) -> Result<(), Problem> {
+    if items <= limit {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-many-items",
+        "Webhook holds too many items",
+        format!(
+            "the webhook holds {items} data items, over the limit of {limit} (ingest.max_items); \
+             nothing was stored: send the items in webhooks of at most {limit}, or raise ingest.max_items"
+        ),
+    )
+    .with("items", items)
+    .with("limit", limit))
 }
 
 fn parse_problem(err: ParseError) -> Problem {

@@ -1,9 +1,9 @@
-//! A parsed webhook as the store keeps it: the body as received, one event per data item, and the
-//! plugins subscribed to its event type at this moment.
+//! A parsed webhook as the store keeps it: the body as received, its metadata once, one event per
+//! data item (split by [`StoredWebhook::of`], the one owner of that rule), and the plugins
+//! subscribed to its event type at this moment.
 
 use sha2::{Digest, Sha256};
-use smartreach_models::WebhookPayload;
-use smartreach_plugin_runtime::PluginEvent;
+use smartreach_models::{StoredWebhook, WebhookPayload};
 use smartreach_store::{NewEvent, NewWebhook, Timestamp};
 
 use crate::ids::webhook_id;
@@ -17,26 +17,19 @@ pub(super) fn new_webhook(
     plugins: &PluginSet,
 ) -> NewWebhook {
     let id = webhook_id(received_at);
-    let event_type = payload.metadata.event_type.as_str().to_owned();
-    let subscribers = plugins.subscribers(&event_type);
-    let events = PluginEvent::from_payload(&id, payload)
+    let stored = StoredWebhook::of(&id, payload);
+    let plugins = plugins.subscribers(&stored.event_type);
+    let events = stored
+        .events
         .into_iter()
-        .zip(&payload.data)
-        .enumerate()
-        .map(|(index, (event, item))| NewEvent {
+        .map(|event| NewEvent {
             id: event.id,
-            index: index as u32,
-            event_type: event.event_type,
-            prospect_id: Some(item.prospect.prospect_id.to_string()),
-            email: item.prospect.email.clone(),
-            occurred_at: item
-                .activity
-                .as_ref()
-                .and_then(|activity| activity.created_at)
-                .or(payload.metadata.received_at),
-            metadata: event.metadata,
+            index: event.index,
+            event_type: stored.event_type.clone(),
+            prospect_id: Some(event.prospect_id),
+            email: event.email,
+            occurred_at: event.occurred_at,
             item: event.item,
-            plugins: subscribers.clone(),
         })
         .collect();
     NewWebhook {
@@ -45,8 +38,10 @@ pub(super) fn new_webhook(
         received_at,
         body_sha256: hex(&Sha256::digest(&body)),
         body,
-        event_type,
+        event_type: stored.event_type,
+        metadata: stored.metadata,
         events,
+        plugins,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Claiming due deliveries under a lease.
 //!
 //! A delivery is claimable when it is pending and due, or running under an expired lease. Of the
-//! open deliveries of one (plugin, prospect) only the oldest is claimable: that is what keeps a
+//! open deliveries of one (plugin, source, prospect) only the oldest is claimable: that is what keeps a
 //! prospect's events in order for each plugin. In PostgreSQL the candidate query takes
 //! `FOR UPDATE OF d SKIP LOCKED`, so that hosts sharing the database claim disjoint rows.
 
@@ -10,13 +10,15 @@ use rusqlite::Connection;
 use crate::model::{ClaimRequest, Claimed};
 use crate::{StoreError, Timestamp};
 
-/// Whether an earlier delivery of the same (plugin, prospect) is still open. `INDEXED BY`: without
+/// Whether an earlier delivery of the same (plugin, source, prospect) is still open: two sources
+/// (two SmartReach accounts) may use the same prospect ids for different people. `INDEXED BY`: without
 /// statistics SQLite may pick another index of the plugin's deliveries and walk every open one
 /// before this one, for each candidate: quadratic in the backlog.
 const HEAD_OF_PROSPECT: &str = "
       AND (d.prospect_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM deliveries earlier INDEXED BY deliveries_open_by_prospect
             WHERE earlier.plugin = d.plugin
+              AND earlier.source = d.source
               AND earlier.prospect_id = d.prospect_id
               AND earlier.id < d.id
               AND earlier.status IN ('pending', 'running')))";
@@ -25,9 +27,10 @@ const HEAD_OF_PROSPECT: &str = "
 /// that the query stops after `?3` heads instead of sorting the whole backlog.
 fn pending_candidates() -> String {
     format!(
-        "SELECT d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, e.metadata, e.item,
+        "SELECT d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, w.metadata, e.item,
                 d.next_attempt_at
          FROM deliveries d INDEXED BY deliveries_due JOIN events e ON e.id = d.event_id
+              JOIN webhooks w ON w.id = e.webhook_id
          WHERE d.plugin = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2
          {HEAD_OF_PROSPECT}
          ORDER BY d.next_attempt_at, d.id
@@ -39,9 +42,10 @@ fn pending_candidates() -> String {
 /// finished counts as an attempt.
 fn expired_candidates() -> String {
     format!(
-        "SELECT d.id, d.plugin, d.attempts + 1, e.id, e.event_type, e.prospect_id, e.metadata,
+        "SELECT d.id, d.plugin, d.attempts + 1, e.id, e.event_type, e.prospect_id, w.metadata,
                 e.item, d.next_attempt_at
          FROM deliveries d INDEXED BY deliveries_running JOIN events e ON e.id = d.event_id
+              JOIN webhooks w ON w.id = e.webhook_id
          WHERE d.status = 'running' AND d.lease_expires_at < ?2 AND d.plugin = ?1
          {HEAD_OF_PROSPECT}
          ORDER BY d.next_attempt_at, d.id
@@ -87,6 +91,7 @@ pub(super) fn claim(
                             prospect_id: row.get(5)?,
                             metadata: row.get(6)?,
                             item: row.get(7)?,
+                            lease_until,
                         },
                     ))
                 })

@@ -33,8 +33,8 @@ pub(super) fn ingest(
     }
 
     conn.prepare_cached(
-        "INSERT INTO webhooks (id, source, received_at, body, body_sha256, event_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO webhooks (id, source, received_at, body, body_sha256, event_type, metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .and_then(|mut statement| {
         statement.execute((
@@ -44,6 +44,7 @@ pub(super) fn ingest(
             &webhook.body,
             &webhook.body_sha256,
             &webhook.event_type,
+            &webhook.metadata,
         ))
     })
     .map_err(StoreError::query("insert a webhook"))?;
@@ -51,15 +52,15 @@ pub(super) fn ingest(
     let mut insert_event = conn
         .prepare_cached(
             "INSERT INTO events (id, webhook_id, item_index, event_type, prospect_id, email,
-                                 occurred_at, received_at, metadata, item)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                 occurred_at, received_at, item)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(StoreError::query("insert an event"))?;
     let mut insert_delivery = conn
         .prepare_cached(
-            "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
-                                     next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'pending', 'ingest', 0, ?4, ?4, ?4)",
+            "INSERT INTO deliveries (event_id, plugin, source, prospect_id, status, origin,
+                                     attempts, next_attempt_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', 'ingest', 0, ?5, ?5, ?5)",
         )
         .map_err(StoreError::query("insert a delivery"))?;
     let mut deliveries = 0;
@@ -74,13 +75,18 @@ pub(super) fn ingest(
                 &event.email,
                 event.occurred_at,
                 webhook.received_at,
-                &event.metadata,
                 &event.item,
             ))
             .map_err(StoreError::query("insert an event"))?;
-        for plugin in &event.plugins {
+        for plugin in &webhook.plugins {
             insert_delivery
-                .execute((&event.id, plugin, &event.prospect_id, webhook.received_at))
+                .execute((
+                    &event.id,
+                    plugin,
+                    &webhook.source,
+                    &event.prospect_id,
+                    webhook.received_at,
+                ))
                 .map_err(StoreError::query("insert a delivery"))?;
             deliveries += 1;
         }

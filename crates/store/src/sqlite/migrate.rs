@@ -8,6 +8,10 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_queue_indexes.sql")),
+    (
+        3,
+        include_str!("migrations/0003_metadata_once_and_source_order.sql"),
+    ),
 ];
 
 /// Brings the schema to the newest version; refuses a database from a newer build.
@@ -84,7 +88,9 @@ mod tests {
         conn.execute_batch(MIGRATIONS[0].1).unwrap();
         conn.execute_batch(
             "INSERT INTO webhooks VALUES ('W', 's', 1, x'00', 'h', 'prospect.created');
-             INSERT INTO events VALUES ('W:0', 'W', 0, 'prospect.created', 'p', NULL, NULL, 1, '{}', '{}');
+             INSERT INTO events VALUES ('W:0', 'W', 0, 'prospect.created', 'p', NULL, NULL, 1, '{\"m\":1}', '{}');
+             INSERT INTO events VALUES ('W:1', 'W', 1, 'prospect.created', 'q', NULL, NULL, 1, '{\"m\":1}', '{}');
+             INSERT INTO webhooks VALUES ('V', 't', 1, x'00', 'h2', 'prospect.created');
              INSERT INTO deliveries (event_id, plugin, status, origin, next_attempt_at, created_at, updated_at)
              VALUES ('W:0', 'crm', 'dead', 'ingest', 1, 1, 1);",
         )
@@ -119,6 +125,29 @@ mod tests {
             )
             .unwrap();
         assert_eq!(dead, 1, "the existing dead letter is in the new index");
+        let metadata: Vec<(String, String)> = conn
+            .prepare("SELECT id, metadata FROM webhooks ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            metadata,
+            [
+                ("V".to_owned(), "{}".to_owned()),
+                ("W".to_owned(), r#"{"m":1}"#.to_owned())
+            ],
+            "each webhook keeps its metadata once; one without events gets an empty object"
+        );
+        assert!(
+            conn.prepare("SELECT metadata FROM events").is_err(),
+            "events no longer hold a copy of the metadata"
+        );
+        let source: String = conn
+            .query_row("SELECT source FROM deliveries", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(source, "s", "a delivery takes its webhook's source");
         run(&mut conn).unwrap();
         assert_eq!(
             version(&conn),

@@ -2,6 +2,7 @@
 
 mod claim;
 mod complete;
+mod files;
 mod ingest;
 mod migrate;
 mod read;
@@ -42,17 +43,16 @@ impl SqliteStore {
     /// only one process uses an embedded store, so those leases belong to a process that is gone.
     /// The interrupted run counts as an attempt, so that an event that kills the host every time
     /// still reaches the end of its retry schedule instead of blocking its prospect forever.
+    ///
+    /// The store's files are created private (0600); a store whose files others can read or
+    /// write is refused ([`StoreError::Exposed`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        files::check_private(path)?;
         let lock_path = lock_path(path);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| StoreError::Lock {
-                path: lock_path.clone(),
-                source,
-            })?;
+        let lock = files::create_private(&lock_path).map_err(|source| StoreError::Lock {
+            path: lock_path.clone(),
+            source,
+        })?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -73,6 +73,11 @@ impl SqliteStore {
             path: path.to_owned(),
             source,
         };
+        // Created here, private, so that SQLite's -wal and -shm files take its mode.
+        files::create_private(path).map_err(|source| StoreError::Create {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         migrate::run(&mut conn)?;
@@ -134,9 +139,8 @@ impl SqliteStore {
 }
 
 fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.file_name().unwrap_or_default().to_owned();
-    name.push(".lock");
-    db.with_file_name(name)
+    let [_, _, _, lock] = files::store_files(db);
+    lock
 }
 
 /// WAL, so reads run beside the writer; a full sync on commit, so an acknowledged webhook survives

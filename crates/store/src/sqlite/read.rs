@@ -77,9 +77,9 @@ pub(super) fn list_events(
 pub(super) fn event(conn: &Connection, id: &str) -> Result<Option<EventDetail>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT id, webhook_id, event_type, prospect_id, email, occurred_at, received_at,
-                    metadata, item
-             FROM events WHERE id = ?1",
+            "SELECT e.id, e.webhook_id, e.event_type, e.prospect_id, e.email, e.occurred_at,
+                    e.received_at, w.metadata, e.item
+             FROM events e JOIN webhooks w ON w.id = e.webhook_id WHERE e.id = ?1",
         )
         .and_then(|mut statement| {
             statement

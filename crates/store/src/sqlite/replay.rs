@@ -34,9 +34,9 @@ pub(super) fn replay(
     }
     let new_id = conn
         .prepare_cached(
-            "INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, replay_of,
-                                     attempts, next_attempt_at, created_at, updated_at)
-             SELECT event_id, plugin, prospect_id, 'pending', 'replay', id, 0, ?2, ?2, ?2
+            "INSERT INTO deliveries (event_id, plugin, source, prospect_id, status, origin,
+                                     replay_of, attempts, next_attempt_at, created_at, updated_at)
+             SELECT event_id, plugin, source, prospect_id, 'pending', 'replay', id, 0, ?2, ?2, ?2
              FROM deliveries WHERE id = ?1
              RETURNING id",
         )
@@ -78,10 +78,10 @@ pub(super) fn replay_dead(
 /// delivery to the plugin yet (looked up per event in `deliveries_by_event`: left to itself,
 /// SQLite walks every delivery of the plugin for each event).
 const BACKFILL: &str = "
-    INSERT INTO deliveries (event_id, plugin, prospect_id, status, origin, attempts,
+    INSERT INTO deliveries (event_id, plugin, source, prospect_id, status, origin, attempts,
                             next_attempt_at, created_at, updated_at)
-    SELECT e.id, ?1, e.prospect_id, 'pending', 'backfill', 0, ?5, ?5, ?5
-    FROM events e
+    SELECT e.id, ?1, w.source, e.prospect_id, 'pending', 'backfill', 0, ?5, ?5, ?5
+    FROM events e JOIN webhooks w ON w.id = e.webhook_id
     WHERE (?2 IS NULL OR e.event_type IN (SELECT value FROM json_each(?2)))
       AND e.received_at >= ?3 AND e.received_at < ?4
       AND NOT EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_by_event
