@@ -49,6 +49,9 @@ pub struct Config {
     pub retention_max_age: Option<String>,
     /// `retention.interval` (e.g. `"200ms"`); `None` keeps the host's default.
     pub retention_interval: Option<String>,
+    /// `outbound.allowed_networks`: networks the host lets plugins reach although they are not
+    /// public. Empty, the host's default; see [`Config::reaching_loopback`].
+    pub allowed_networks: Vec<String>,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             admin_token: None,
             retention_max_age: None,
             retention_interval: None,
+            allowed_networks: Vec::new(),
         }
     }
 }
@@ -91,6 +95,17 @@ impl Config {
         Self {
             admin_token: Some(ADMIN_TOKEN.to_owned()),
             ..Self::default()
+        }
+    }
+
+    /// This configuration with loopback in `outbound.allowed_networks`: for every suite whose
+    /// plugins send to a [`CaptureServer`](crate::support::capture::CaptureServer), which listens
+    /// on 127.0.0.1. Without it the host refuses those requests by address, as it must for
+    /// plugins in production.
+    pub fn reaching_loopback(self) -> Self {
+        Self {
+            allowed_networks: vec!["127.0.0.0/8".to_owned(), "::1/128".to_owned()],
+            ..self
         }
     }
 
@@ -155,6 +170,12 @@ impl Config {
             if let Some(interval) = &self.retention_interval {
                 text.push_str(&format!("interval = {}\n", string(interval)));
             }
+        }
+        if !self.allowed_networks.is_empty() {
+            text.push_str(&format!(
+                "\n[outbound]\nallowed_networks = {}\n",
+                toml_list(&self.allowed_networks)
+            ));
         }
         if let Some(token) = &self.admin_token {
             text.push_str(&format!("\n[admin]\ntoken = {}\n", string(token)));
