@@ -41,7 +41,11 @@ fn install_fetcher(env: &Env, name: &str, allowed: &str, url: &str) {
     env.install(
         name,
         "hostile",
-        Some(&manifest(Some(allowed), &[("mode", "fetch"), ("url", url)], &[])),
+        Some(&manifest(
+            Some(allowed),
+            &[("mode", "fetch"), ("url", url)],
+            &[],
+        )),
     );
 }
 
@@ -83,11 +87,7 @@ fn a_name_allowed_by_the_manifest_never_reaches_loopback() {
         let attempt = only_attempt(&env, plugin);
         // The plugin saw its request denied, and finished.
         assert_eq!(attempt.outcome, "skipped", "{plugin}: {attempt:#?}");
-        assert_eq!(
-            attempt.detail.as_deref(),
-            Some("fetch: denied"),
-            "{plugin}"
-        );
+        assert_eq!(attempt.detail.as_deref(), Some("fetch: denied"), "{plugin}");
         // The record says why.
         let requests = attempt.requests.as_array().unwrap();
         assert_eq!(requests.len(), 1, "{plugin}: {requests:?}");

@@ -218,7 +218,9 @@ mod tests {
     }
 
     fn range(text: &str) -> Option<Range> {
-        check(text.parse().unwrap(), &[]).err().map(|refused| refused.range)
+        check(text.parse().unwrap(), &[])
+            .err()
+            .map(|refused| refused.range)
     }
 
     #[test]
@@ -298,18 +300,58 @@ mod tests {
         for (first, last, expected) in [
             ("::", "::", Range::Unspecified),
             ("::1", "::1", Range::Loopback),
-            ("fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Private),
-            ("fec0::", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Private),
-            ("fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::LinkLocal),
-            ("ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Multicast),
-            ("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", Range::Documentation),
-            ("3fff::", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Documentation),
-            ("2001::", "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Reserved),
-            ("2002::", "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Reserved),
+            (
+                "fc00::",
+                "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Private,
+            ),
+            (
+                "fec0::",
+                "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Private,
+            ),
+            (
+                "fe80::",
+                "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::LinkLocal,
+            ),
+            (
+                "ff00::",
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Multicast,
+            ),
+            (
+                "2001:db8::",
+                "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Documentation,
+            ),
+            (
+                "3fff::",
+                "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Documentation,
+            ),
+            (
+                "2001::",
+                "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Reserved,
+            ),
+            (
+                "2002::",
+                "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Reserved,
+            ),
             ("100::", "100::ffff:ffff:ffff:ffff", Range::Reserved),
             ("64:ff9b:1::", "64:ff9b:1:ffff::1", Range::Reserved),
-            ("::2:0:0", "1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Reserved),
-            ("4000::", "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Reserved),
+            (
+                "::2:0:0",
+                "1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Reserved,
+            ),
+            (
+                "4000::",
+                "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::Reserved,
+            ),
         ] {
             assert_eq!(range(first), Some(expected), "{first}");
             assert_eq!(range(last), Some(expected), "{last}");
@@ -343,7 +385,10 @@ mod tests {
             Err("::808:808 (reserved)".into()),
             "IPv4-compatible addresses are deprecated: none is public"
         );
-        assert_eq!(verdict("::2"), Err("::2 (IPv4-compatible 0.0.0.2: unspecified)".into()));
+        assert_eq!(
+            verdict("::2"),
+            Err("::2 (IPv4-compatible 0.0.0.2: unspecified)".into())
+        );
         assert_eq!(
             verdict("64:ff9b::a9fe:a9fe"),
             Err("64:ff9b::a9fe:a9fe (NAT64 169.254.169.254: link-local)".into())
@@ -378,8 +423,14 @@ mod tests {
         assert!(ok("10.20.0.1"));
         assert!(ok("10.20.255.255"));
         assert!(!ok("10.21.0.0"));
-        assert!(ok("::ffff:10.20.3.4"), "the mapped form of an allowed address");
-        assert!(ok("64:ff9b::10.20.3.4"), "the NAT64 form of an allowed address");
+        assert!(
+            ok("::ffff:10.20.3.4"),
+            "the mapped form of an allowed address"
+        );
+        assert!(
+            ok("64:ff9b::10.20.3.4"),
+            "the NAT64 form of an allowed address"
+        );
         assert!(ok("fd00:1:2::3"));
         assert!(!ok("fd00:2::3"));
         assert!(ok("127.0.0.1"));

@@ -171,7 +171,11 @@ async fn connect(host: &str, port: u16, allowed: &[Network]) -> Result<TcpStream
 /// Says which addresses were refused and how an operator allows them.
 fn refusal(host: &str, refused: &[Refused]) -> String {
     let literal = host.parse::<IpAddr>().is_ok();
-    let mut named: Vec<String> = refused.iter().take(MAX_NAMED).map(ToString::to_string).collect();
+    let mut named: Vec<String> = refused
+        .iter()
+        .take(MAX_NAMED)
+        .map(ToString::to_string)
+        .collect();
     if refused.len() > MAX_NAMED {
         named.push(format!("{} more", refused.len() - MAX_NAMED));
     }
@@ -334,10 +338,15 @@ mod tests {
         let SendError::Refused(why) = err else {
             panic!("{err:?}")
         };
-        assert!(why.starts_with("127.0.0.1 (loopback) is an address"), "{why}");
+        assert!(
+            why.starts_with("127.0.0.1 (loopback) is an address"),
+            "{why}"
+        );
         assert!(listener.accept().is_err(), "nothing connected");
 
-        connect("127.0.0.1", port, &Network::LOOPBACK).await.unwrap();
+        connect("127.0.0.1", port, &Network::LOOPBACK)
+            .await
+            .unwrap();
         assert!(listener.accept().is_ok(), "allowed: connected");
     }
 }

@@ -50,8 +50,12 @@ impl Network {
     /// IPv4-mapped one included: callers that mean the embedded address pass it).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => ip.to_bits() & v4_mask(self.prefix) == net.to_bits(),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => ip.to_bits() & v6_mask(self.prefix) == net.to_bits(),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                ip.to_bits() & v4_mask(self.prefix) == net.to_bits()
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                ip.to_bits() & v6_mask(self.prefix) == net.to_bits()
+            }
             _ => false,
         }
     }
@@ -116,8 +120,12 @@ impl Network {
     /// The address with the host bits cleared.
     fn first(&self) -> IpAddr {
         match self.addr {
-            IpAddr::V4(addr) => IpAddr::V4(Ipv4Addr::from_bits(addr.to_bits() & v4_mask(self.prefix))),
-            IpAddr::V6(addr) => IpAddr::V6(Ipv6Addr::from_bits(addr.to_bits() & v6_mask(self.prefix))),
+            IpAddr::V4(addr) => {
+                IpAddr::V4(Ipv4Addr::from_bits(addr.to_bits() & v4_mask(self.prefix)))
+            }
+            IpAddr::V6(addr) => {
+                IpAddr::V6(Ipv6Addr::from_bits(addr.to_bits() & v6_mask(self.prefix)))
+            }
         }
     }
 }
@@ -184,14 +192,20 @@ mod tests {
         for (text, expected) in [
             ("", "is not an IP address"),
             ("example.com/24", "host names are not resolved"),
-            ("10.20.0.0/", "prefix length `` is not a number from 0 to 32"),
+            (
+                "10.20.0.0/",
+                "prefix length `` is not a number from 0 to 32",
+            ),
             ("10.20.0.0/33", "from 0 to 32"),
             ("fd00::/129", "from 0 to 128"),
             ("10.20.0.0/-1", "not a number"),
             ("10.20.0.0/+8", "not a number"),
             ("10.20.0.0/08", "not a number"),
             ("10.20.0.0/16/2", "not a number"),
-            ("10.20.1.5/16", "write the network's first address, 10.20.0.0/16"),
+            (
+                "10.20.1.5/16",
+                "write the network's first address, 10.20.0.0/16",
+            ),
             ("fd00::1/8", "fd00::/8"),
             ("10.20.0.0 /16", "is not an IP address"),
         ] {

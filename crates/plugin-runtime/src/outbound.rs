@@ -219,7 +219,9 @@ impl WasiHttpHooks for OutboundHooks {
 
 /// The lock of `mutex`, also when a panic poisoned it: the data is a list that is only pushed to.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `scheme://authority` of a request target.

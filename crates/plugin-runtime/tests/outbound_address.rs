@@ -17,9 +17,8 @@ async fn fetcher(
     url: &str,
     allowed_networks: Vec<Network>,
 ) -> (support::PluginDir, Plugin) {
-    let manifest = format!(
-        "allowed_outbound_hosts = [{host:?}]\n[config]\nmode = \"fetch\"\nurl = {url:?}\n"
-    );
+    let manifest =
+        format!("allowed_outbound_hosts = [{host:?}]\n[config]\nmode = \"fetch\"\nurl = {url:?}\n");
     let dir = support::PluginDir::new();
     let wasm = dir.add("fetcher", "hostile", Some(&manifest));
     let runtime = support::runtime_with(RuntimeConfig {
@@ -42,8 +41,14 @@ async fn loopback_allowed_by_name_is_refused_by_address_and_nothing_arrives() {
     let server = CaptureServer::start().await;
     let port = server.addr.port();
     for (host, url) in [
-        (format!("127.0.0.1:{port}"), format!("http://127.0.0.1:{port}/a")),
-        (format!("localhost:{port}"), format!("http://localhost:{port}/b")),
+        (
+            format!("127.0.0.1:{port}"),
+            format!("http://127.0.0.1:{port}/a"),
+        ),
+        (
+            format!("localhost:{port}"),
+            format!("http://localhost:{port}/b"),
+        ),
     ] {
         let (_dir, plugin) = fetcher(&host, &url, Vec::new()).await;
         let invocation = plugin.invoke(&support::any_event()).await;
@@ -56,8 +61,7 @@ async fn loopback_allowed_by_name_is_refused_by_address_and_nothing_arrives() {
         assert_eq!(request.decision, OutboundDecision::AddressDenied, "{host}");
         let reason = request.reason.as_deref().unwrap_or_default();
         assert!(
-            reason.contains("127.0.0.1 (loopback)")
-                && reason.contains("outbound.allowed_networks"),
+            reason.contains("127.0.0.1 (loopback)") && reason.contains("outbound.allowed_networks"),
             "{reason}"
         );
         let serialized = serde_json::to_value(request).unwrap();
@@ -72,8 +76,14 @@ async fn loopback_in_the_allowed_networks_is_reached() {
     let server = CaptureServer::start().await;
     let port = server.addr.port();
     for (host, url) in [
-        (format!("127.0.0.1:{port}"), format!("http://127.0.0.1:{port}/a")),
-        (format!("localhost:{port}"), format!("http://localhost:{port}/b")),
+        (
+            format!("127.0.0.1:{port}"),
+            format!("http://127.0.0.1:{port}/a"),
+        ),
+        (
+            format!("localhost:{port}"),
+            format!("http://localhost:{port}/b"),
+        ),
     ] {
         let (_dir, plugin) = fetcher(&host, &url, Network::LOOPBACK.to_vec()).await;
         let invocation = plugin.invoke(&support::any_event()).await;

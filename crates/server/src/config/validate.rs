@@ -150,14 +150,16 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
 
     let mut allowed_networks = Vec::with_capacity(raw.outbound.allowed_networks.len());
     for (i, text) in raw.outbound.allowed_networks.iter().enumerate() {
-        let network = text.parse().map_err(|err: smartreach_plugin_runtime::NetworkError| {
-            check.invalid(
-                &format!("outbound.allowed_networks[{i}]"),
-                err.to_string(),
-                "list networks in CIDR notation, like [\"10.20.0.0/16\", \"fd00::/8\"], or a \
+        let network = text
+            .parse()
+            .map_err(|err: smartreach_plugin_runtime::NetworkError| {
+                check.invalid(
+                    &format!("outbound.allowed_networks[{i}]"),
+                    err.to_string(),
+                    "list networks in CIDR notation, like [\"10.20.0.0/16\", \"fd00::/8\"], or a \
                  single address, like \"10.20.0.5\"",
-            )
-        })?;
+                )
+            })?;
         allowed_networks.push(network);
     }
     let outbound = OutboundConfig { allowed_networks };
@@ -498,10 +500,12 @@ mod tests {
 
     #[test]
     fn allowed_networks_are_cidr_and_errors_name_the_entry_and_layer() {
-        let (key, text) = invalid("[outbound]\nallowed_networks = [\"10.20.0.0/16\", \"10.1.2.3/8\"]");
+        let (key, text) =
+            invalid("[outbound]\nallowed_networks = [\"10.20.0.0/16\", \"10.1.2.3/8\"]");
         assert_eq!(key, "outbound.allowed_networks[1]");
         assert!(
-            text.contains("write the network's first address, 10.0.0.0/8") && text.contains("set by"),
+            text.contains("write the network's first address, 10.0.0.0/8")
+                && text.contains("set by"),
             "{text}"
         );
         let (key, text) = invalid("[outbound]\nallowed_networks = [\"crm.internal\"]");
@@ -510,7 +514,11 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hooks.toml");
-        std::fs::write(&path, "[outbound]\nallowed_networks = [\"10.20.0.0/16\", \"::1\"]").unwrap();
+        std::fs::write(
+            &path,
+            "[outbound]\nallowed_networks = [\"10.20.0.0/16\", \"::1\"]",
+        )
+        .unwrap();
         let overrides = Overrides {
             config_file: Some(path),
             ..Overrides::default()
