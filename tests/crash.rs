@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support::capture::CaptureServer;
-use support::host::{Env, Ingested};
+use support::host::{Config, Env, Ingested};
 use support::payload::prospect_event;
 use support::{BATCH, eventually};
 
@@ -41,7 +41,7 @@ fn body(n: usize) -> Vec<u8> {
 #[test]
 fn a_sigkill_loses_no_acknowledged_event() {
     let capture = CaptureServer::start();
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     // crm-sync PUTs each prospect to /crm/contacts/smartreach-{prospect_id}, with the event id as
     // Idempotency-Key: the capture server sees which events were delivered, and how often.
     env.install_crm_sync(&capture);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use support::BATCH;
 use support::capture::CaptureServer;
 use support::db::{Attempt, Db, Delivery};
-use support::host::{Env, RETRY_SCHEDULE};
+use support::host::{Config, Env, RETRY_SCHEDULE};
 use support::payload::prospect_event;
 use support::plugins::manifest;
 
@@ -195,7 +195,7 @@ fn deliveries_of_one_prospect_run_in_order() {
     capture.set_delay(Duration::from_millis(10));
     // The third update of prospect 1 fails once (503: crm-sync asks for a retry).
     capture.fail_once("order-1-02", 503);
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use support::capture::{CaptureServer, Captured};
 use support::db::{Attempt, Db};
-use support::host::{Client, Env, Ingested};
+use support::host::{Client, Config, Env, Ingested};
 use support::payload::reply;
 use support::plugins::{manifest, wasm};
 use support::{SOON, eventually, eventually_or, sha256_hex};
@@ -140,7 +140,7 @@ fn webhook_of(event_id: &str) -> &str {
 #[test]
 fn plugins_are_added_changed_replaced_and_broken_files_ignored() {
     let capture = CaptureServer::start();
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
     let host = env.start();
     let db = env.db();
@@ -299,7 +299,7 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
     // The first reply of the prospect is held at the capture server: it stays running, and the
     // prospect's later replies wait behind it.
     capture.hold(HELD);
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     // Roomy deadlines: the held request must not time out while the test removes the plugin.
     let limits: &[(&str, u64)] = &[("timeout_ms", 50_000), ("http_timeout_ms", 50_000)];
     env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));

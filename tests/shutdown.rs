@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::BATCH;
 use support::capture::CaptureServer;
-use support::host::Env;
+use support::host::{Config, Env};
 use support::payload::prospect_event;
 
 const EVENTS: usize = 60;
@@ -19,7 +19,7 @@ fn sigterm_is_graceful_and_a_restart_delivers_the_rest() {
     let capture = CaptureServer::start();
     // Each delivery takes a while, so most are still waiting when the signal comes.
     capture.set_delay(Duration::from_millis(200));
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     env.install_crm_sync(&capture);
     let mut host = env.start();
     let db = env.db();

@@ -19,7 +19,7 @@ use crate::support::{BATCH, SOON, eventually, eventually_or, now_ms};
 #[test]
 fn a_new_plugin_is_backfilled_over_stored_events() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::with_admin());
+    let env = Env::with_config(Config::with_admin().reaching_loopback());
     env.install("log", "event_log", Some(&manifest(None, &[], &[])));
     let host = env.start();
     let db = env.db();
@@ -221,7 +221,7 @@ fn a_new_plugin_is_backfilled_over_stored_events() {
 #[test]
 fn a_backfill_with_an_empty_type_list_stays_within_the_subscriptions() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::with_admin());
+    let env = Env::with_config(Config::with_admin().reaching_loopback());
     env.install("log", "event_log", Some(&manifest(None, &[], &[])));
     let host = env.start();
     let db = env.db();

@@ -169,7 +169,7 @@ fn signature_helper_matches_the_standard_webhooks_example() {
 fn every_documented_event_through_the_example_plugins() {
     let started_ms = now_ms();
     let capture = CaptureServer::start();
-    let (env, hashes) = example_plugins(&capture, Config::default());
+    let (env, hashes) = example_plugins(&capture, Config::default().reaching_loopback());
     let host = env.start();
     let db = env.db();
 
@@ -350,7 +350,7 @@ fn every_documented_event_through_the_example_plugins() {
 #[test]
 fn quirks_are_accepted_and_normalised() {
     let capture = CaptureServer::start();
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
     env.install_crm_sync(&capture);
     let host = env.start();

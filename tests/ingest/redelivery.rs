@@ -4,7 +4,7 @@ use std::sync::{Arc, Barrier};
 
 use crate::support::capture::CaptureServer;
 use crate::support::db::Totals;
-use crate::support::host::{Env, Ingested, Response};
+use crate::support::host::{Config, Env, Ingested, Response};
 use crate::support::payload::prospect_event;
 use crate::support::plugins::manifest;
 use crate::support::{BATCH, fixture};
@@ -14,7 +14,7 @@ use crate::support::{BATCH, fixture};
 #[test]
 fn an_identical_redelivery_is_processed_once() {
     let capture = CaptureServer::start();
-    let env = Env::new();
+    let env = Env::with_config(Config::default().reaching_loopback());
     env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
     env.install_crm_sync(&capture);
     let host = env.start();

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::network::Network;
+
 /// Engine-wide settings of a [`crate::Runtime`].
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -21,6 +23,10 @@ pub struct RuntimeConfig {
     pub defaults: PluginDefaults,
     /// Whether allowed outbound requests are sent, or only recorded (to try a plugin locally).
     pub outbound: OutboundMode,
+    /// Networks plugins may reach although they are not public (loopback, private, link-local,
+    /// ...): the host's `outbound.allowed_networks`. Empty by default: a plugin allowed to reach a
+    /// host name gets no further than the public addresses it resolves to.
+    pub allowed_networks: Vec<Network>,
 }
 
 /// What happens to an outbound request the plugin's manifest allows. Requests it does not allow
@@ -76,6 +82,7 @@ impl Default for RuntimeConfig {
             epoch_tick: Duration::from_millis(10),
             defaults: PluginDefaults::default(),
             outbound: OutboundMode::Send,
+            allowed_networks: Vec::new(),
         }
     }
 }

@@ -206,6 +206,7 @@ impl Runtime {
                 timeout: limits.http_timeout.min(limits.timeout),
                 max_response_bytes: limits.max_response_bytes,
                 mode: self.config.outbound,
+                networks: self.config.allowed_networks.clone().into(),
             },
             pre,
             max_output_bytes: self.config.defaults.max_output_bytes,

@@ -1,9 +1,11 @@
 //! Outbound HTTP of a plugin: only to the hosts its manifest allows, refused before any connection
-//! for the rest, with a request timeout and a response-size cap. Every attempt is recorded. In
-//! [`OutboundMode::RecordOnly`] allowed requests are recorded and not sent.
+//! for the rest, and only to addresses outside the operator's own networks (`connect.rs`, unless
+//! the host's allowed networks include them), with a request timeout and a response-size cap.
+//! Every attempt is recorded. In [`OutboundMode::RecordOnly`] allowed requests are recorded and
+//! not sent (nor resolved).
 
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -13,16 +15,24 @@ use serde::Serialize;
 use smartreach_plugin_manifest::AllowedHost;
 
 use crate::config::OutboundMode;
+use crate::connect::{self, SendError};
+use crate::network::Network;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// What the host did with one outbound request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboundDecision {
-    /// Sent: the host is allowed.
+    /// Sent: the host is allowed, and so was an address it resolved to. (The connection or the
+    /// exchange may still have failed; the plugin saw how.)
     Sent,
     /// Refused before any connection: the host is not in `allowed_outbound_hosts`.
     Denied,
+    /// Refused before any connection: the host is allowed, but every address it resolved to (or
+    /// the IP address in the URL) is loopback, private, link-local or otherwise not public, and
+    /// not in the host's allowed networks. [`OutboundRequest::reason`] says which addresses.
+    /// The plugin saw `destination-IP-prohibited`.
+    AddressDenied,
     /// Refused: the invocation already made the most requests one invocation may make.
     OverLimit,
     /// Allowed, but not sent: the runtime runs in [`OutboundMode::RecordOnly`]. The plugin saw
@@ -49,6 +59,10 @@ pub struct OutboundRequest {
     pub path: Option<String>,
     /// Whether it was sent.
     pub decision: OutboundDecision,
+    /// Why it was refused, when the decision alone does not say
+    /// ([`OutboundDecision::AddressDenied`]); not serialised when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The outbound policy of one plugin, shared by its instances.
@@ -58,12 +72,17 @@ pub(crate) struct OutboundPolicy {
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: u64,
     pub(crate) mode: OutboundMode,
+    /// Networks the operator lets plugins reach although they are not public.
+    pub(crate) networks: Arc<[Network]>,
 }
 
 /// The `wasi:http` hooks of one instance.
 pub(crate) struct OutboundHooks {
     policy: OutboundPolicy,
     requests: Vec<OutboundRequest>,
+    /// Requests refused by address, by index into `requests`, with the reason: filled in by the
+    /// sending task, which runs after the request was recorded.
+    refusals: Arc<Mutex<Vec<(usize, String)>>>,
 }
 
 impl OutboundHooks {
@@ -71,11 +90,20 @@ impl OutboundHooks {
         Self {
             policy,
             requests: Vec::new(),
+            refusals: Arc::default(),
         }
     }
 
     pub(crate) fn take_requests(&mut self) -> Vec<OutboundRequest> {
-        std::mem::take(&mut self.requests)
+        let mut requests = std::mem::take(&mut self.requests);
+        let refusals = std::mem::take(&mut *lock(&self.refusals));
+        for (index, reason) in refusals {
+            if let Some(request) = requests.get_mut(index) {
+                request.decision = OutboundDecision::AddressDenied;
+                request.reason = Some(reason);
+            }
+        }
+        requests
     }
 
     fn allows(&self, uri: &http::Uri) -> bool {
@@ -136,11 +164,13 @@ impl WasiHttpHooks for OutboundHooks {
                 origin: origin(request.uri()),
                 path: record_only.then(|| path_and_query(request.uri())),
                 decision,
+                reason: None,
             });
         }
         match decision {
             OutboundDecision::Sent => {}
-            OutboundDecision::Denied => {
+            // `AddressDenied` comes after resolution, below, and is never the decision here.
+            OutboundDecision::Denied | OutboundDecision::AddressDenied => {
                 return Box::new(async { Err(HttpError::HttpRequestDenied) });
             }
             OutboundDecision::OverLimit => {
@@ -155,14 +185,21 @@ impl WasiHttpHooks for OutboundHooks {
         let options = capped_options(options, self.policy.timeout);
         let max = self.policy.max_response_bytes;
         let whole = self.policy.timeout;
+        let networks = Arc::clone(&self.policy.networks);
+        let refusals = Arc::clone(&self.refusals);
+        let index = self.requests.len() - 1;
         Box::new(async move {
-            let sent = tokio::time::timeout(
-                whole,
-                wasmtime_wasi_http::default_send_request(request, Some(options)),
-            )
-            .await
-            .map_err(|_| HttpError::HttpResponseTimeout)?;
-            let (response, io) = sent?;
+            let sent = tokio::time::timeout(whole, connect::send(request, options, &networks))
+                .await
+                .map_err(|_| HttpError::HttpResponseTimeout)?;
+            let (response, io) = match sent {
+                Ok(sent) => sent,
+                Err(SendError::Http(err)) => return Err(err),
+                Err(SendError::Refused(reason)) => {
+                    lock(&refusals).push((index, reason));
+                    return Err(HttpError::DestinationIpProhibited);
+                }
+            };
             if let Some(length) = content_length(&response)
                 && length > max
             {
@@ -178,6 +215,13 @@ impl WasiHttpHooks for OutboundHooks {
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
+}
+
+/// The lock of `mutex`, also when a panic poisoned it: the data is a list that is only pushed to.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `scheme://authority` of a request target.
@@ -258,6 +302,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             max_response_bytes: 10,
             mode: OutboundMode::Send,
+            networks: Arc::new([]),
         })
     }
 

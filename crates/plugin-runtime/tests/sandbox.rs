@@ -455,6 +455,7 @@ async fn record_only_mode_records_allowed_requests_and_sends_none() {
             origin: server.url(),
             path: Some("/hook/SECRET?x=1".into()),
             decision: OutboundDecision::NotSent,
+            reason: None,
         }]
     );
     // Give a request that slipped through time to arrive before concluding none did.

@@ -109,6 +109,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     let runtime = Arc::new(Runtime::new(RuntimeConfig {
         cache_dir: Some(config.cache_dir.clone()),
         max_instances: config.plugins.max_instances,
+        allowed_networks: config.outbound.allowed_networks.clone(),
         ..RuntimeConfig::default()
     })?);
     let registry = Arc::new(Registry::default());

@@ -52,6 +52,9 @@ pub struct Config {
     /// `[http]` keys (`header_read_timeout`, `idle_timeout`, `max_connections`) as TOML values
     /// (`"\"2s\""`, `"16"`); empty keeps the host's defaults.
     pub http: Vec<(&'static str, String)>,
+    /// `outbound.allowed_networks`: networks the host lets plugins reach although they are not
+    /// public. Empty, the host's default; see [`Config::reaching_loopback`].
+    pub allowed_networks: Vec<String>,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             retention_max_age: None,
             retention_interval: None,
             http: Vec::new(),
+            allowed_networks: Vec::new(),
         }
     }
 }
@@ -95,6 +99,17 @@ impl Config {
         Self {
             admin_token: Some(ADMIN_TOKEN.to_owned()),
             ..Self::default()
+        }
+    }
+
+    /// This configuration with loopback in `outbound.allowed_networks`: for every suite whose
+    /// plugins send to a [`CaptureServer`](crate::support::capture::CaptureServer), which listens
+    /// on 127.0.0.1. Without it the host refuses those requests by address, as it must for
+    /// plugins in production.
+    pub fn reaching_loopback(self) -> Self {
+        Self {
+            allowed_networks: vec!["127.0.0.0/8".to_owned(), "::1/128".to_owned()],
+            ..self
         }
     }
 
@@ -159,6 +174,12 @@ impl Config {
             if let Some(interval) = &self.retention_interval {
                 text.push_str(&format!("interval = {}\n", string(interval)));
             }
+        }
+        if !self.allowed_networks.is_empty() {
+            text.push_str(&format!(
+                "\n[outbound]\nallowed_networks = {}\n",
+                toml_list(&self.allowed_networks)
+            ));
         }
         if let Some(token) = &self.admin_token {
             text.push_str(&format!("\n[admin]\ntoken = {}\n", string(token)));

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use smartreach_plugin_runtime::{PluginEvent, Runtime, RuntimeConfig};
+use smartreach_plugin_runtime::{Network, PluginEvent, Runtime, RuntimeConfig};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -87,14 +87,25 @@ impl PluginDir {
     }
 }
 
-/// A runtime sized for tests, sharing one compile cache per test run.
+/// A runtime sized for tests, sharing one compile cache per test run. It lets plugins reach
+/// loopback (`allowed_networks`), where the tests' [`capture::CaptureServer`] listens; a host
+/// refuses loopback unless its operator allows it.
 pub fn runtime() -> Runtime {
+    runtime_with(RuntimeConfig {
+        allowed_networks: Network::LOOPBACK.to_vec(),
+        ..RuntimeConfig::default()
+    })
+}
+
+/// A runtime sized for tests, sharing one compile cache per test run, with `config`'s outbound
+/// settings.
+pub fn runtime_with(config: RuntimeConfig) -> Runtime {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache");
     Runtime::new(RuntimeConfig {
         cache_dir: Some(cache),
         max_instances: 8,
         epoch_tick: Duration::from_millis(5),
-        ..RuntimeConfig::default()
+        ..config
     })
     .unwrap()
 }

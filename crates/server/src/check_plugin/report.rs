@@ -254,6 +254,7 @@ fn render_run(out: &mut String, index: usize, total: usize, run: &Run) {
         let decision = match request.decision {
             OutboundDecision::NotSent => "not sent (allowed; check-plugin sends nothing)",
             OutboundDecision::Denied => "denied (host not in allowed_outbound_hosts)",
+            OutboundDecision::AddressDenied => "denied (address not allowed)",
             OutboundDecision::OverLimit => "refused (over the requests-per-event limit)",
             OutboundDecision::Sent => "sent",
         };
@@ -331,6 +332,7 @@ mod tests {
                 origin: "https://hooks.slack.com".into(),
                 path: Some("/services/T/B/X".into()),
                 decision: OutboundDecision::NotSent,
+                reason: None,
             }],
         };
         let mut out = String::new();

@@ -142,6 +142,9 @@ struct Request {
     method: String,
     origin: String,
     decision: String,
+    /// Why it was refused, in records that say (`address_denied`).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 fn run_show(args: &EventShowArgs) -> Result<String, ClientError> {
@@ -245,11 +248,17 @@ fn render_delivery(out: &mut String, delivery: &Delivery) {
             let _ = writeln!(out, "    {:<5} {source:<6} {}", log.level, log.message);
         }
         for request in &run.requests {
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "    http  {} {} {}",
                 request.method, request.origin, request.decision
             );
+            match &request.reason {
+                Some(reason) => {
+                    let _ = writeln!(out, ": {reason}");
+                }
+                None => out.push('\n'),
+            }
         }
     }
 }
@@ -311,7 +320,11 @@ mod tests {
                     "attempt": 1, "plugin_hash": "abcdef0123456789", "started_at": 1000,
                     "duration_us": 1500, "outcome": "retry", "detail": "status 500",
                     "logs": [{"level": "info", "source": "host", "message": "posting"}],
-                    "requests": [{"method": "POST", "origin": "https://hooks.slack.com", "decision": "sent"}]
+                    "requests": [
+                        {"method": "POST", "origin": "https://hooks.slack.com", "decision": "sent"},
+                        {"method": "GET", "origin": "http://localhost:9", "decision": "address_denied",
+                         "reason": "localhost resolved to 127.0.0.1 (loopback)"}
+                    ]
                 }]
             }]
         }))
@@ -327,7 +340,8 @@ mod tests {
             "last error: status 500",
             "attempt 1  1970-01-01T00:00:01Z  retry  1.5 ms  plugin abcdef012345",
             "info  host   posting",
-            "http  POST https://hooks.slack.com sent",
+            "http  POST https://hooks.slack.com sent\n",
+            "http  GET http://localhost:9 address_denied: localhost resolved to 127.0.0.1 (loopback)\n",
         ] {
             assert!(text.contains(needle), "{needle:?} in\n{text}");
         }

@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use smartreach_plugin_runtime::Network;
 
 pub use error::ConfigError;
 pub use layers::Origin;
@@ -72,6 +73,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// `[plugins]`.
     pub plugins: PluginsConfig,
+    /// `[outbound]`.
+    pub outbound: OutboundConfig,
     /// `shutdown.grace_period`: how long in-flight work may take to finish on shutdown.
     pub shutdown_grace: Duration,
     /// `[retention]`: how long stored events and attempts are kept.
@@ -172,6 +175,14 @@ pub struct PluginsConfig {
     pub max_instances: u32,
 }
 
+/// `[outbound]`: where plugins' HTTP requests may go, beyond what each manifest allows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutboundConfig {
+    /// `outbound.allowed_networks`: networks plugins may reach although they are not public
+    /// (loopback, private, link-local, ...). Empty by default.
+    pub allowed_networks: Vec<Network>,
+}
+
 /// Stands in for a secret in `Debug` output.
 struct Redacted;
 
@@ -215,6 +226,7 @@ impl fmt::Debug for Config {
             .field("sources", &self.sources)
             .field("delivery", &self.delivery)
             .field("plugins", &self.plugins)
+            .field("outbound", &self.outbound)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("retention", &self.retention)
             .field("admin_token", &self.admin_token.as_ref().map(|_| Redacted))

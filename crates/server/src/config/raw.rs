@@ -36,6 +36,7 @@ pub(crate) const KEYS: &[&str] = &[
     "plugins.reload_interval",
     "plugins.max_instances",
     "plugins.cache_dir",
+    "outbound.allowed_networks",
     "shutdown.grace_period",
     "retention.max_age",
     "retention.interval",
@@ -64,6 +65,7 @@ pub(crate) struct RawConfig {
     pub sources: Vec<RawSource>,
     pub delivery: RawDelivery,
     pub plugins: RawPlugins,
+    pub outbound: RawOutbound,
     pub shutdown: RawShutdown,
     pub retention: RawRetention,
     #[serde(default)]
@@ -119,6 +121,12 @@ pub(crate) struct RawPlugins {
     pub max_instances: u32,
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutbound {
+    pub allowed_networks: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -11,8 +11,8 @@ use smartreach_webhook_signature::{SECRET_HINT, decode_secret};
 use super::layers::Origins;
 use super::raw::{RawConfig, RawSource};
 use super::{
-    Config, ConfigError, DeliveryConfig, HttpConfig, IngestConfig, LogConfig, PluginsConfig,
-    RetentionConfig, SourceConfig,
+    Config, ConfigError, DeliveryConfig, HttpConfig, IngestConfig, LogConfig, OutboundConfig,
+    PluginsConfig, RetentionConfig, SourceConfig,
 };
 
 /// Shortest token, admin token and decoded signing secret accepted: 16 characters or bytes.
@@ -145,6 +145,22 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         max_instances: raw.plugins.max_instances,
     };
 
+    let mut allowed_networks = Vec::with_capacity(raw.outbound.allowed_networks.len());
+    for (i, text) in raw.outbound.allowed_networks.iter().enumerate() {
+        let network = text
+            .parse()
+            .map_err(|err: smartreach_plugin_runtime::NetworkError| {
+                check.invalid(
+                    &format!("outbound.allowed_networks[{i}]"),
+                    err.to_string(),
+                    "list networks in CIDR notation, like [\"10.20.0.0/16\", \"fd00::/8\"], or a \
+                 single address, like \"10.20.0.5\"",
+                )
+            })?;
+        allowed_networks.push(network);
+    }
+    let outbound = OutboundConfig { allowed_networks };
+
     if let Some(token) = &raw.admin.token {
         // It travels in an Authorization header: visible ASCII only, no spaces.
         if token.len() < MIN_SECRET_LEN || !token.bytes().all(|b| b.is_ascii_graphic()) {
@@ -205,6 +221,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         sources,
         delivery,
         plugins,
+        outbound,
         shutdown_grace: raw.shutdown.grace_period.0,
         retention,
         admin_token: raw.admin.token,
@@ -481,6 +498,52 @@ mod tests {
         assert!(config.delivery.retry_schedule.is_empty());
         assert_eq!(config.admin_token.as_deref(), Some("0123456789abcdef"));
         assert_eq!(config.data_dir, Path::new("data"));
+    }
+
+    #[test]
+    fn allowed_networks_are_cidr_and_errors_name_the_entry_and_layer() {
+        let (key, text) =
+            invalid("[outbound]\nallowed_networks = [\"10.20.0.0/16\", \"10.1.2.3/8\"]");
+        assert_eq!(key, "outbound.allowed_networks[1]");
+        assert!(
+            text.contains("write the network's first address, 10.0.0.0/8")
+                && text.contains("set by"),
+            "{text}"
+        );
+        let (key, text) = invalid("[outbound]\nallowed_networks = [\"crm.internal\"]");
+        assert_eq!(key, "outbound.allowed_networks[0]");
+        assert!(text.contains("not an IP address"), "{text}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hooks.toml");
+        std::fs::write(
+            &path,
+            "[outbound]\nallowed_networks = [\"10.20.0.0/16\", \"::1\"]",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config_file: Some(path),
+            ..Overrides::default()
+        };
+        let config = Config::load(&overrides, Vec::new()).unwrap();
+        let shown: Vec<String> = config
+            .outbound
+            .allowed_networks
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["10.20.0.0/16", "::1/128"]);
+        let default = Config::load(&Overrides::default(), Vec::new()).unwrap();
+        assert!(default.outbound.allowed_networks.is_empty());
+        let env = vec![(
+            "SMARTREACH_HOOKS_OUTBOUND__ALLOWED_NETWORKS".to_owned(),
+            "[\"127.0.0.0/8\"]".to_owned(),
+        )];
+        let from_env = Config::load(&Overrides::default(), env).unwrap();
+        assert_eq!(
+            from_env.outbound.allowed_networks,
+            [smartreach_plugin_runtime::Network::LOOPBACK[0]]
+        );
     }
 
     #[test]
