@@ -12,6 +12,7 @@ use http_body_util::BodyExt;
 use serde::Serialize;
 use smartreach_plugin_manifest::AllowedHost;
 
+use crate::body_budget::{BUFFERED_CHUNKS, BodyBudget};
 use crate::config::OutboundMode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -64,6 +65,7 @@ pub(crate) struct OutboundPolicy {
 pub(crate) struct OutboundHooks {
     policy: OutboundPolicy,
     requests: Vec<OutboundRequest>,
+    bodies: BodyBudget,
 }
 
 impl OutboundHooks {
@@ -71,7 +73,14 @@ impl OutboundHooks {
         Self {
             policy,
             requests: Vec::new(),
+            bodies: BodyBudget::new(0),
         }
+    }
+
+    /// Lets the instance's outgoing bodies hold `bytes` in host memory, together.
+    pub(crate) fn with_body_budget(mut self, bytes: usize) -> Self {
+        self.bodies = BodyBudget::new(bytes);
+        self
     }
 
     pub(crate) fn take_requests(&mut self) -> Vec<OutboundRequest> {
@@ -177,6 +186,15 @@ impl WasiHttpHooks for OutboundHooks {
             });
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
+    }
+
+    // Called for every new outgoing body, buffer_chunks first: see `body_budget.rs`.
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        BUFFERED_CHUNKS
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        self.bodies.next_chunk_size()
     }
 }
 
