@@ -67,10 +67,10 @@ pub enum ServeError {
 
 /// Runs the host until `shutdown` triggers (the binary triggers it on SIGTERM/SIGINT).
 pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError> {
+    // Not plugins.cache_dir: the plugin runtime creates it private and refuses an unsafe one.
     for (path, key) in [
         (&config.data_dir, "data_dir"),
         (&config.plugin_dir, "plugin_dir"),
-        (&config.cache_dir, "plugins.cache_dir"),
     ] {
         std::fs::create_dir_all(path).map_err(|source| ServeError::Folder {
             path: path.clone(),
