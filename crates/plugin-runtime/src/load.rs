@@ -15,7 +15,7 @@ use crate::contract::{CONTRACT_VERSION, Contract, contract_of};
 use crate::engine::Runtime;
 use crate::invoke::Fault;
 use crate::outbound::OutboundPolicy;
-use crate::plugin::{ConfigKey, Declaration, Limits, Plugin, Subscriptions};
+use crate::plugin::{Declaration, Limits, Plugin, Subscriptions};
 
 /// A plugin that could not be loaded. Each names the file and what to do.
 #[derive(Debug, thiserror::Error)]

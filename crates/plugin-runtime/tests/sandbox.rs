@@ -224,7 +224,11 @@ async fn a_panic_is_a_fault_of_that_invocation_only() {
 
 #[tokio::test]
 async fn stdout_and_stderr_become_capped_log_lines() {
-    let (_dir, chatter) = hostile("chatter").await;
+    // 40,000 writes take a debug host on a loaded machine more than the default second.
+    let (_dir, chatter) = Hostile::default()
+        .limit("timeout_ms = 20000")
+        .load("chatter")
+        .await;
     let invocation = run(&chatter).await;
     assert_eq!(invocation.outcome, Outcome::Done);
     let stdout: Vec<_> = invocation
