@@ -44,16 +44,14 @@ fn assert_ingest_answers(host: &Host, n: i64) {
         "probe@example.com",
         &format!("probe-{n}"),
     ));
-    assert_eq!(response.status, 202, "ingest during the attack: {response:?}");
+    assert_eq!(
+        response.status, 202,
+        "ingest during the attack: {response:?}"
+    );
 }
 
 /// The attempts of `plugin`, waiting until it has at least `count`, probing ingest meanwhile.
-fn wait_attempts(
-    env: &Env,
-    host: &Host,
-    plugin: &str,
-    count: usize,
-) -> Vec<support::db::Attempt> {
+fn wait_attempts(env: &Env, host: &Host, plugin: &str, count: usize) -> Vec<support::db::Attempt> {
     let db = env.db();
     let mut probes = 0;
     eventually(
@@ -89,10 +87,7 @@ fn assert_logs_capped(attempt: &support::db::Attempt) {
             of_source.len()
         );
         // The cap, plus the one marker line.
-        assert!(
-            cost <= LOG_CAP_BYTES + 300,
-            "{source}: {cost} bytes stored"
-        );
+        assert!(cost <= LOG_CAP_BYTES + 300, "{source}: {cost} bytes stored");
     }
 }
 
@@ -105,12 +100,21 @@ fn log_and_output_floods_cost_the_host_only_the_cap() {
         env.install(
             &format!("hostile-{mode}"),
             "hostile",
-            Some(&manifest(None, &[("mode", mode)], &[("timeout_ms", 10_000)])),
+            Some(&manifest(
+                None,
+                &[("mode", mode)],
+                &[("timeout_ms", 10_000)],
+            )),
         );
     }
     let host = env.start();
     let before = host.stderr().len();
-    let ingested = host.ingest(&prospect_event("prospect.created", 1, "a@example.com", "flood"));
+    let ingested = host.ingest(&prospect_event(
+        "prospect.created",
+        1,
+        "a@example.com",
+        "flood",
+    ));
     assert_eq!(ingested.deliveries, 2);
 
     let floods = wait_attempts(&env, &host, "hostile-log-flood", 1);
@@ -168,12 +172,21 @@ fn a_huge_reason_is_cut_before_the_store_and_the_api() {
         )),
     );
     let host = env.start();
-    host.ingest(&prospect_event("prospect.created", 1, "a@example.com", "huge"));
+    host.ingest(&prospect_event(
+        "prospect.created",
+        1,
+        "a@example.com",
+        "huge",
+    ));
     let attempts = wait_attempts(&env, &host, "hostile-huge-reason", 1);
     let detail = attempts[0].detail.clone().unwrap();
     assert_eq!(attempts[0].outcome, "failed");
     assert!(detail.len() <= MAX_REASON_BYTES, "{} bytes", detail.len());
-    assert!(detail.ends_with(" bytes cut]"), "{}", &detail[detail.len() - 40..]);
+    assert!(
+        detail.ends_with(" bytes cut]"),
+        "{}",
+        &detail[detail.len() - 40..]
+    );
 
     let delivery = eventually("the delivery is dead", SOON, || {
         env.db()
@@ -211,7 +224,12 @@ fn outgoing_bodies_cost_the_host_at_most_the_memory_cap() {
         )),
     );
     let host = env.start();
-    host.ingest(&prospect_event("prospect.created", 1, "a@example.com", "bodies"));
+    host.ingest(&prospect_event(
+        "prospect.created",
+        1,
+        "a@example.com",
+        "bodies",
+    ));
     let attempts = wait_attempts(&env, &host, "hostile-body-flood", 1);
     let detail = attempts[0].detail.clone().unwrap();
     assert_eq!(attempts[0].outcome, "skipped", "{detail}");

@@ -333,12 +333,10 @@ async fn declare(plugin: &Plugin) -> Result<Declaration, LoadError> {
         })
         .await;
     match result {
-        Ok(declared) => {
-            Declaration::from_wit(declared).map_err(|message| LoadError::Declaration {
-                path: plugin.path.clone(),
-                message,
-            })
-        }
+        Ok(declared) => Declaration::from_wit(declared).map_err(|message| LoadError::Declaration {
+            path: plugin.path.clone(),
+            message,
+        }),
         Err(err) => Err(LoadError::Declare {
             path: plugin.path.clone(),
             fault: plugin.classify(&store, err),

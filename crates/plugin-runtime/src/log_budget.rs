@@ -94,7 +94,9 @@ mod tests {
         assert_eq!(kept, 10);
         let marker = budget.marker(LogSource::Host).unwrap();
         assert!(
-            marker.message.starts_with("[990 more lines (0 bytes) dropped"),
+            marker
+                .message
+                .starts_with("[990 more lines (0 bytes) dropped"),
             "{}",
             marker.message
         );

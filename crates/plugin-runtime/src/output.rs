@@ -206,7 +206,11 @@ mod tests {
             output.append(&[b'\n'; 64 * 1024]);
         }
         output.append(b"  \r\n\t\n");
-        assert!(output.to_lines(LogLevel::Info, LogSource::Stdout).is_empty());
+        assert!(
+            output
+                .to_lines(LogLevel::Info, LogSource::Stdout)
+                .is_empty()
+        );
     }
 
     #[test]

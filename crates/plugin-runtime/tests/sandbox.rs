@@ -248,7 +248,10 @@ async fn stdout_and_stderr_become_capped_log_lines() {
     for lines in [&stdout, &stderr] {
         let marker = &lines.last().unwrap().message;
         assert!(marker.contains("more lines ("), "{marker}");
-        assert!(marker.contains("bytes) dropped: over the log cap"), "{marker}");
+        assert!(
+            marker.contains("bytes) dropped: over the log cap"),
+            "{marker}"
+        );
     }
 }
 
@@ -580,5 +583,8 @@ async fn outgoing_bodies_hold_at_most_the_memory_cap_in_the_host() {
     let bound = 16 * 1024 * 1024 + 2 * count;
     assert!(taken <= bound, "the host took {taken} bytes, over {bound}");
     // Up to the cap, bodies got full chunks.
-    assert!(taken >= 16 * 1024 * 1024 - OUTGOING_BODY_HELD_BYTES, "{taken}");
+    assert!(
+        taken >= 16 * 1024 * 1024 - OUTGOING_BODY_HELD_BYTES,
+        "{taken}"
+    );
 }

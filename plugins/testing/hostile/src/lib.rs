@@ -256,7 +256,9 @@ fn body_flood() -> Outcome {
         loop {
             let permit = match stream.check_write() {
                 Ok(0) | Err(_) => break,
-                Ok(permit) => usize::try_from(permit).unwrap_or(usize::MAX).min(data.len()),
+                Ok(permit) => usize::try_from(permit)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len()),
             };
             if stream.write(&data[..permit]).is_err() {
                 break;
