@@ -1,7 +1,7 @@
 //! The harness shared by the black-box tests: the host process ([`host`]), a capture server
 //! standing in for the services plugins call ([`capture`]), a read-only view of the host's
-//! database ([`db`]), the built plugins ([`plugins`]), webhook bodies ([`payload`]) and the
-//! admin API's pages and problems ([`admin`]).
+//! database ([`db`]), the built plugins ([`plugins`]), webhook bodies ([`payload`]), the
+//! admin API's pages and problems ([`admin`]) and what a process holds in memory ([`process`]).
 //!
 //! Everything waits by polling with a generous deadline ([`eventually`]); nothing asserts on how
 //! long something took, so the tests hold on a loaded 2-core machine.
@@ -14,6 +14,7 @@ pub mod db;
 pub mod host;
 pub mod payload;
 pub mod plugins;
+pub mod process;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

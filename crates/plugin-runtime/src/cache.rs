@@ -27,15 +27,25 @@ pub(crate) struct CompileCache {
 }
 
 impl CompileCache {
-    pub(crate) fn new(dir: PathBuf, engine: &Engine) -> Self {
+    /// The cache in `dir`: created private when missing, refused when others could write to it
+    /// (its files are loaded as trusted machine code). The error says what is wrong and the fix.
+    pub(crate) fn open(dir: PathBuf, engine: &Engine) -> Result<Self, String> {
+        create_private_dir(&dir).map_err(|err| {
+            format!(
+                "cannot create the compiled-plugin cache folder {}: {err}; create it with \
+                 `mkdir -m 700 {0}`, or choose another folder",
+                dir.display()
+            )
+        })?;
+        check_private(&dir)?;
         // Stable within one host build: a new wasmtime or new settings give new keys, and old
         // entries are simply never read again.
         let mut hasher = std::hash::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        Self {
+        Ok(Self {
             dir,
             engine_key: format!("{:016x}", hasher.finish()),
-        }
+        })
     }
 
     fn path_for(&self, content_hash: &str) -> PathBuf {
@@ -50,7 +60,8 @@ impl CompileCache {
             return None;
         }
         // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. The cache folder
-        // belongs to the host (created with mode 0700), files are written by `store` below under a
+        // belongs to the host (created with mode 0700, and refused at start when another user owns
+        // it or group or others may write to it: `check_private`), files (mode 0600) are written by `store` below under a
         // name derived from the content hash and the engine's compatibility hash, and wasmtime
         // itself checks the header's version and settings, refusing a mismatch with an error.
         #[allow(unsafe_code)]
@@ -72,6 +83,7 @@ impl CompileCache {
     }
 
     fn try_store(&self, component: &Component, content_hash: &str) -> std::io::Result<()> {
+        // Created at start; again here in case it was removed while the host runs.
         create_private_dir(&self.dir)?;
         let bytes = component.serialize().map_err(std::io::Error::other)?;
         let path = self.path_for(content_hash);
@@ -80,10 +92,11 @@ impl CompileCache {
         static WRITES: AtomicU64 = AtomicU64::new(0);
         let unique = WRITES.fetch_add(1, Ordering::Relaxed);
         let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
         std::io::Write::write_all(&mut file, &bytes)?;
         drop(file);
         std::fs::rename(&tmp, &path)
@@ -98,6 +111,71 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Refuses a cache folder that another user owns or that group or others may write to: whoever
+/// can write there can make the host run their code.
+#[cfg(unix)]
+fn check_private(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let shown = dir.display();
+    let meta = std::fs::metadata(dir)
+        .map_err(|err| format!("cannot read the compiled-plugin cache folder {shown}: {err}"))?;
+    if !meta.is_dir() {
+        return Err(format!(
+            "the compiled-plugin cache folder {shown} is not a folder; remove it or choose another \
+             path"
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+            (true, true) => "group and others",
+            (true, false) => "its group",
+            _ => "others",
+        };
+        return Err(format!(
+            "the compiled-plugin cache folder {shown} is writable by {who} (mode {mode:04o}): \
+             whoever can write there can make the host run their code; run `chmod 700 {shown}`"
+        ));
+    }
+    let own = own_uid(dir)?;
+    if meta.uid() != own {
+        return Err(format!(
+            "the compiled-plugin cache folder {shown} is owned by uid {}, not by the host's user \
+             (uid {own}): its files are loaded as trusted code; run `chown {own} {shown}` (as \
+             root), or choose a folder of the host's user",
+            meta.uid()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_dir: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+/// The user this process creates files as, read from a file it creates in `dir` (std has no
+/// `geteuid`, and the workspace allows no `unsafe` for one): also shows the host can write there.
+#[cfg(unix)]
+fn own_uid(dir: &Path) -> Result<u32, String> {
+    use std::os::unix::fs::MetadataExt;
+    let probe = dir.join(format!(".owner-probe-{}", std::process::id()));
+    let _ = std::fs::remove_file(&probe);
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|file| file.metadata());
+    let _ = std::fs::remove_file(&probe);
+    created.map(|meta| meta.uid()).map_err(|err| {
+        format!(
+            "the host cannot write to the compiled-plugin cache folder {}: {err}; it must belong \
+             to the host's user: `chown USER {0}` and `chmod 700 {0}`",
+            dir.display()
+        )
+    })
+}
+
 /// SHA-256 of `bytes`, lowercase hex.
 pub(crate) fn content_hash(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -105,4 +183,73 @@ pub(crate) fn content_hash(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::default()
+    }
+
+    #[test]
+    fn a_missing_folder_is_created_private() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/cache");
+        CompileCache::open(dir.clone(), &engine()).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn a_folder_others_can_write_to_is_refused_with_the_fix() {
+        let root = tempfile::tempdir().unwrap();
+        for mode in [0o777, 0o770, 0o702] {
+            std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = CompileCache::open(root.path().to_owned(), &engine()).unwrap_err();
+            assert!(
+                err.contains(&format!("chmod 700 {}", root.path().display())),
+                "{err}"
+            );
+            assert!(err.contains(&format!("mode {mode:04o}")), "{err}");
+        }
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        CompileCache::open(root.path().to_owned(), &engine()).unwrap();
+    }
+
+    #[test]
+    fn a_folder_of_another_user_is_refused_when_root_can_tell() {
+        let root = tempfile::tempdir().unwrap();
+        // Only root can give a folder away; as another user the probe below is not root.
+        let me = own_uid(root.path()).unwrap();
+        if me != 0 {
+            eprintln!("not root: cannot chown a folder to another user; skipped");
+            return;
+        }
+        std::os::unix::fs::chown(root.path(), Some(4242), None).unwrap();
+        assert_eq!(std::fs::metadata(root.path()).unwrap().uid(), 4242);
+        let err = CompileCache::open(root.path().to_owned(), &engine()).unwrap_err();
+        assert!(err.contains("owned by uid 4242"), "{err}");
+        assert!(
+            err.contains(&format!("chown 0 {}", root.path().display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cache_files_are_private() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = engine();
+        let cache = CompileCache::open(root.path().join("c"), &engine).unwrap();
+        // The smallest component: magic, version 0x0d, layer 1, no sections.
+        let component = Component::new(&engine, b"\0asm\x0d\0\x01\0").unwrap();
+        cache.store(&component, "abc");
+        let path = cache.path_for("abc");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(cache.load(&engine, "abc").is_some());
+    }
 }

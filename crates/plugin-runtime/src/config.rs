@@ -9,7 +9,9 @@ use crate::network::Network;
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
     /// Where compiled plugins are kept, keyed by content hash and engine compatibility, so that a
-    /// restart loads in milliseconds. `None` compiles on every load.
+    /// restart loads in milliseconds. `None` compiles on every load. Created with mode 0700 (files
+    /// 0600) when missing; [`crate::Runtime::new`] refuses a folder that group or others may write
+    /// to, or that another user owns, since its files are loaded as trusted machine code.
     pub cache_dir: Option<PathBuf>,
     /// The most instances alive at once, across all plugins (slots of the pooling allocator).
     pub max_instances: u32,
@@ -55,7 +57,9 @@ pub struct PluginDefaults {
     pub max_response_bytes: u64,
     /// Invocations of one plugin that may run at once.
     pub max_concurrency: u32,
-    /// Bytes of stdout and of stderr kept per invocation; the rest is dropped and counted.
+    /// What each of the host log, stdout and stderr may cost per invocation: the text of its lines
+    /// plus [`crate::LOG_LINE_OVERHEAD_BYTES`] per line, and at most [`crate::MAX_LOG_LINES`]
+    /// lines; the rest is dropped and counted in one marker line.
     pub max_output_bytes: usize,
 }
 

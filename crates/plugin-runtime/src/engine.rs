@@ -52,7 +52,9 @@ impl Runtime {
         let cache = config
             .cache_dir
             .clone()
-            .map(|dir| CompileCache::new(dir, &engine));
+            .map(|dir| CompileCache::open(dir, &engine))
+            .transpose()
+            .map_err(|message| RuntimeError { message })?;
         let clock =
             EpochTicker::start(engine.clone(), config.epoch_tick).map_err(|err| RuntimeError {
                 message: format!("starting the deadline clock thread: {err}"),

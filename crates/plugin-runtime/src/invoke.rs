@@ -11,6 +11,7 @@ use crate::logs::LogLine;
 use crate::outbound::OutboundRequest;
 use crate::plugin::Plugin;
 use crate::state::InstanceState;
+use crate::text::cut_reason;
 
 /// The longest delay a plugin may ask for before a retry.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -23,19 +24,19 @@ pub enum Outcome {
     Done,
     /// The plugin chose not to act.
     Skipped {
-        /// Its reason.
+        /// Its reason, cut to [`crate::MAX_REASON_BYTES`].
         reason: String,
     },
     /// The plugin asks to be run again later.
     Retry {
-        /// Its reason.
+        /// Its reason, cut to [`crate::MAX_REASON_BYTES`].
         reason: String,
         /// The delay it asks for (at most 24 h); `None` leaves it to the host's backoff.
         delay: Option<Duration>,
     },
     /// The plugin reports a permanent failure.
     Failed {
-        /// Its reason.
+        /// Its reason, cut to [`crate::MAX_REASON_BYTES`].
         reason: String,
     },
     /// The plugin did not finish: the sandbox stopped it, or it crashed.
@@ -67,7 +68,7 @@ pub enum Fault {
     /// It trapped (a Rust panic ends here; its message is in the stderr log lines).
     #[error("trapped: {message}")]
     Trap {
-        /// The trap, as wasmtime reports it.
+        /// The trap, as wasmtime reports it, cut to [`crate::MAX_REASON_BYTES`].
         message: String,
     },
 }
@@ -179,7 +180,7 @@ impl Plugin {
             }
         } else {
             Fault::Trap {
-                message: format!("{err:?}"),
+                message: cut_reason(format!("{err:?}")),
             }
         }
     }
@@ -189,12 +190,16 @@ impl Outcome {
     fn from_wit(outcome: types::Outcome) -> Self {
         match outcome {
             types::Outcome::Done => Self::Done,
-            types::Outcome::Skipped(reason) => Self::Skipped { reason },
+            types::Outcome::Skipped(reason) => Self::Skipped {
+                reason: cut_reason(reason),
+            },
             types::Outcome::Retry(bindings::types::Retry { reason, delay_ms }) => Self::Retry {
-                reason,
+                reason: cut_reason(reason),
                 delay: delay_ms.map(|ms| Duration::from_millis(ms).min(MAX_RETRY_DELAY)),
             },
-            types::Outcome::Failed(reason) => Self::Failed { reason },
+            types::Outcome::Failed(reason) => Self::Failed {
+                reason: cut_reason(reason),
+            },
         }
     }
 }

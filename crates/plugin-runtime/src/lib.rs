@@ -17,30 +17,41 @@
 
 mod address;
 mod bindings;
+mod body_budget;
 mod cache;
 mod config;
 mod connect;
 mod contract;
+mod declared;
 mod engine;
 mod event;
 mod invoke;
 mod limiter;
 mod load;
+mod log_budget;
 mod logs;
 mod network;
 mod outbound;
 mod output;
 mod plugin;
 mod state;
+mod text;
 
+pub use body_budget::{OUTGOING_BODY_CHUNK_BYTES, OUTGOING_BODY_HELD_BYTES};
 pub use cache::CacheStatus;
 pub use config::{OutboundMode, PluginDefaults, RuntimeConfig};
 pub use contract::CONTRACT_VERSION;
+pub use declared::{
+    MAX_DECLARED_CONFIG_KEYS, MAX_DECLARED_DEFAULT_BYTES, MAX_DECLARED_DESCRIPTION_BYTES,
+    MAX_DECLARED_EVENT_TYPES, MAX_DECLARED_NAME_BYTES,
+};
 pub use engine::{Runtime, RuntimeError};
 pub use event::PluginEvent;
 pub use invoke::{Fault, Invocation, Outcome};
 pub use load::{LoadError, LoadReport};
+pub use log_budget::{LOG_LINE_OVERHEAD_BYTES, MAX_LOG_LINES};
 pub use logs::{LogLevel, LogLine, LogSource};
 pub use network::{Network, NetworkError};
 pub use outbound::{OutboundDecision, OutboundRequest};
 pub use plugin::{ConfigKey, Declaration, Limits, Plugin, Subscriptions};
+pub use text::MAX_REASON_BYTES;

@@ -9,13 +9,13 @@ use smartreach_models::EventType;
 use smartreach_plugin_manifest::{Manifest, ManifestError};
 use wasmtime::component::Component;
 
-use crate::bindings::{PluginPre, types};
+use crate::bindings::PluginPre;
 use crate::cache::{CacheStatus, content_hash};
 use crate::contract::{CONTRACT_VERSION, Contract, contract_of};
 use crate::engine::Runtime;
 use crate::invoke::Fault;
 use crate::outbound::OutboundPolicy;
-use crate::plugin::{ConfigKey, Declaration, Limits, Plugin, Subscriptions};
+use crate::plugin::{Declaration, Limits, Plugin, Subscriptions};
 
 /// A plugin that could not be loaded. Each names the file and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +92,17 @@ pub enum LoadError {
         path: PathBuf,
         /// What went wrong.
         fault: Fault,
+    },
+    /// What it declared is out of bounds (too many or too long names).
+    #[error(
+        "plugin {} declares itself out of bounds: {message}; fix its `declare` and rebuild it",
+        path.display()
+    )]
+    Declaration {
+        /// The file.
+        path: PathBuf,
+        /// Which bound, and by how much.
+        message: String,
     },
     /// Its configuration is incomplete.
     #[error("plugin {} is not configured: {message}", path.display())]
@@ -323,30 +334,14 @@ async fn declare(plugin: &Plugin) -> Result<Declaration, LoadError> {
         })
         .await;
     match result {
-        Ok(declared) => Ok(Declaration::from_wit(declared)),
+        Ok(declared) => Declaration::from_wit(declared).map_err(|message| LoadError::Declaration {
+            path: plugin.path.clone(),
+            message,
+        }),
         Err(err) => Err(LoadError::Declare {
             path: plugin.path.clone(),
             fault: plugin.classify(&store, err),
         }),
-    }
-}
-
-impl Declaration {
-    fn from_wit(declared: types::Declaration) -> Self {
-        Self {
-            event_types: declared.event_types,
-            description: declared.description,
-            config: declared
-                .config
-                .into_iter()
-                .map(|key| ConfigKey {
-                    name: key.name,
-                    description: key.description,
-                    default: key.default,
-                    required: key.required,
-                })
-                .collect(),
-        }
     }
 }
 

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::log_budget::LineBudget;
+
 /// Severity of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,47 +56,34 @@ impl LogLevel {
     }
 }
 
-/// Host-log lines of one invocation, capped in total bytes.
+/// Host-log lines of one invocation, under the [`LineBudget`] cap.
 #[derive(Debug, Default)]
 pub(crate) struct HostLog {
     lines: Vec<LogLine>,
-    bytes: usize,
-    dropped: usize,
-    cap: usize,
+    budget: LineBudget,
 }
 
 impl HostLog {
-    pub(crate) fn new(cap: usize) -> Self {
+    pub(crate) fn new(max_bytes: usize) -> Self {
         Self {
-            cap,
-            ..Self::default()
+            lines: Vec::new(),
+            budget: LineBudget::new(max_bytes),
         }
     }
 
+    /// Keeps the line when it fits; otherwise drops it at once, only counting it.
     pub(crate) fn push(&mut self, level: LogLevel, message: String) {
-        if self.bytes + message.len() > self.cap {
-            self.dropped += 1;
-            return;
+        if self.budget.admit(message.len()) {
+            self.lines.push(LogLine {
+                level,
+                source: LogSource::Host,
+                message,
+            });
         }
-        self.bytes += message.len();
-        self.lines.push(LogLine {
-            level,
-            source: LogSource::Host,
-            message,
-        });
     }
 
     pub(crate) fn into_lines(mut self) -> Vec<LogLine> {
-        if self.dropped > 0 {
-            self.lines.push(LogLine {
-                level: LogLevel::Warn,
-                source: LogSource::Host,
-                message: format!(
-                    "[{} more log lines dropped: over the log size cap]",
-                    self.dropped
-                ),
-            });
-        }
+        self.lines.extend(self.budget.marker(LogSource::Host));
         self.lines
     }
 }

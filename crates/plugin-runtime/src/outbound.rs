@@ -14,6 +14,7 @@ use http_body_util::BodyExt;
 use serde::Serialize;
 use smartreach_plugin_manifest::AllowedHost;
 
+use crate::body_budget::{BUFFERED_CHUNKS, BodyBudget};
 use crate::config::OutboundMode;
 use crate::connect::{self, SendError};
 use crate::network::Network;
@@ -83,6 +84,7 @@ pub(crate) struct OutboundHooks {
     /// Requests refused by address, by index into `requests`, with the reason: filled in by the
     /// sending task, which runs after the request was recorded.
     refusals: Arc<Mutex<Vec<(usize, String)>>>,
+    bodies: BodyBudget,
 }
 
 impl OutboundHooks {
@@ -91,7 +93,14 @@ impl OutboundHooks {
             policy,
             requests: Vec::new(),
             refusals: Arc::default(),
+            bodies: BodyBudget::new(0),
         }
+    }
+
+    /// Lets the instance's outgoing bodies hold `bytes` in host memory, together.
+    pub(crate) fn with_body_budget(mut self, bytes: usize) -> Self {
+        self.bodies = BodyBudget::new(bytes);
+        self
     }
 
     pub(crate) fn take_requests(&mut self) -> Vec<OutboundRequest> {
@@ -214,6 +223,15 @@ impl WasiHttpHooks for OutboundHooks {
             });
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
+    }
+
+    // Called for every new outgoing body, buffer_chunks first: see `body_budget.rs`.
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        BUFFERED_CHUNKS
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        self.bodies.next_chunk_size()
     }
 }
 

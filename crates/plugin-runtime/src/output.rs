@@ -1,7 +1,10 @@
-//! The plugin's stdout and stderr: kept in memory up to a cap, then turned into log lines.
+//! The plugin's stdout and stderr, split into log lines as they are written and kept under the
+//! same cap as the host log ([`LineBudget`]).
 //!
 //! Unlike wasmtime's `MemoryOutputPipe`, writing past the cap is not an error (a chatty plugin
-//! must not trap): the excess is dropped and counted.
+//! must not trap): the excess is dropped and counted. Blank lines are skipped as they end: they
+//! are neither kept nor counted, so a flood of newlines holds nothing. The line being written is
+//! held only up to what the cap still has room for.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -12,7 +15,9 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
+use crate::log_budget::LineBudget;
 use crate::logs::{LogLevel, LogLine, LogSource};
+use crate::text::truncate_at_char;
 
 /// One captured output stream. Clones share the buffer.
 #[derive(Clone)]
@@ -21,18 +26,56 @@ pub(crate) struct CapturedOutput {
 }
 
 struct Buffer {
-    bytes: Vec<u8>,
-    cap: usize,
-    dropped: usize,
+    /// Lines kept so far.
+    lines: Vec<String>,
+    /// The line being written (no newline yet): at most what the budget still has room for.
+    partial: Vec<u8>,
+    /// Bytes of the line being written that did not fit.
+    partial_cut: usize,
+    budget: LineBudget,
+}
+
+impl Buffer {
+    fn extend_partial(&mut self, bytes: &[u8]) {
+        let room = self.budget.room().saturating_sub(self.partial.len());
+        let kept = bytes.len().min(room);
+        self.partial.extend_from_slice(&bytes[..kept]);
+        self.partial_cut += bytes.len() - kept;
+    }
+
+    fn end_line(&mut self) {
+        let bytes = std::mem::take(&mut self.partial);
+        let mut cut = std::mem::take(&mut self.partial_cut);
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+        if text.trim().is_empty() {
+            if cut > 0 {
+                self.budget.reject(text.len() + cut);
+            }
+            return;
+        }
+        // Lossy decoding can lengthen invalid bytes (one byte becomes U+FFFD, three bytes).
+        cut += truncate_at_char(&mut text, self.budget.room());
+        if self.budget.admit(text.len()) {
+            self.budget.cut(cut);
+            self.lines.push(text);
+        } else {
+            self.budget.cut(cut);
+        }
+    }
 }
 
 impl CapturedOutput {
-    pub(crate) fn new(cap: usize) -> Self {
+    /// A stream that may cost `max_bytes` ([`LineBudget`]).
+    pub(crate) fn new(max_bytes: usize) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Buffer {
-                bytes: Vec::new(),
-                cap,
-                dropped: 0,
+                lines: Vec::new(),
+                partial: Vec::new(),
+                partial_cut: 0,
+                budget: LineBudget::new(max_bytes),
             })),
         }
     }
@@ -42,38 +85,34 @@ impl CapturedOutput {
             .inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let room = buffer.cap.saturating_sub(buffer.bytes.len());
-        let kept = data.len().min(room);
-        buffer.bytes.extend_from_slice(&data[..kept]);
-        buffer.dropped += data.len() - kept;
+        let mut rest = data;
+        while let Some(end) = rest.iter().position(|&byte| byte == b'\n') {
+            buffer.extend_partial(&rest[..end]);
+            buffer.end_line();
+            rest = &rest[end + 1..];
+        }
+        buffer.extend_partial(rest);
     }
 
     /// The captured text as log lines of `level` from `source`, plus a note of what was dropped.
+    /// An unterminated last line counts as a line.
     pub(crate) fn to_lines(&self, level: LogLevel, source: LogSource) -> Vec<LogLine> {
-        let buffer = self
+        let mut buffer = self
             .inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let text = String::from_utf8_lossy(&buffer.bytes);
-        let mut lines: Vec<LogLine> = text
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| LogLine {
+        if !buffer.partial.is_empty() || buffer.partial_cut > 0 {
+            buffer.end_line();
+        }
+        let mut lines: Vec<LogLine> = std::mem::take(&mut buffer.lines)
+            .into_iter()
+            .map(|message| LogLine {
                 level,
                 source,
-                message: line.to_owned(),
+                message,
             })
             .collect();
-        if buffer.dropped > 0 {
-            lines.push(LogLine {
-                level: LogLevel::Warn,
-                source,
-                message: format!(
-                    "[{} more bytes dropped: over the output cap]",
-                    buffer.dropped
-                ),
-            });
-        }
+        lines.extend(buffer.budget.marker(source));
         lines
     }
 }
@@ -139,18 +178,69 @@ impl AsyncWrite for CapturedOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_budget::{LOG_LINE_OVERHEAD_BYTES, MAX_LOG_LINES};
 
     #[test]
     fn output_past_the_cap_is_dropped_and_counted() {
-        let output = CapturedOutput::new(16);
-        output.append(b"first line\nsecond line\n");
+        // Room for "first line" and 5 bytes of the next one.
+        let output = CapturedOutput::new(2 * LOG_LINE_OVERHEAD_BYTES + 15);
+        output.append(b"first line\nsecond line\nthird\n");
         let lines = output.to_lines(LogLevel::Info, LogSource::Stdout);
+        assert_eq!(lines.len(), 3);
         assert_eq!(lines[0].message, "first line");
         assert_eq!(lines[1].message, "secon");
-        assert_eq!(
-            lines[2].message,
-            "[7 more bytes dropped: over the output cap]"
+        assert!(
+            lines[2]
+                .message
+                .starts_with("[1 more lines (11 bytes) dropped"),
+            "{}",
+            lines[2].message
         );
         assert_eq!(lines[2].level, LogLevel::Warn);
+    }
+
+    #[test]
+    fn a_flood_of_newlines_keeps_nothing() {
+        let output = CapturedOutput::new(16 * 1024);
+        for _ in 0..1_000 {
+            output.append(&[b'\n'; 64 * 1024]);
+        }
+        output.append(b"  \r\n\t\n");
+        assert!(
+            output
+                .to_lines(LogLevel::Info, LogSource::Stdout)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn short_lines_are_capped_by_count_and_overhead() {
+        let output = CapturedOutput::new(usize::MAX);
+        for _ in 0..10 * MAX_LOG_LINES {
+            output.append(b"x\n");
+        }
+        let lines = output.to_lines(LogLevel::Info, LogSource::Stdout);
+        assert_eq!(lines.len(), MAX_LOG_LINES + 1);
+        assert!(lines[MAX_LOG_LINES].message.starts_with(&format!(
+            "[{} more lines ({} bytes) dropped",
+            9 * MAX_LOG_LINES,
+            9 * MAX_LOG_LINES
+        )));
+    }
+
+    #[test]
+    fn one_endless_line_holds_at_most_the_cap() {
+        let cap = 4 * 1024;
+        let output = CapturedOutput::new(cap);
+        for _ in 0..100 {
+            output.append(&[b'a'; 64 * 1024]);
+        }
+        {
+            let buffer = output.inner.lock().unwrap();
+            assert_eq!(buffer.partial.len(), cap - LOG_LINE_OVERHEAD_BYTES);
+        }
+        let lines = output.to_lines(LogLevel::Info, LogSource::Stdout);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].message.len(), cap - LOG_LINE_OVERHEAD_BYTES);
     }
 }

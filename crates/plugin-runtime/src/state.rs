@@ -61,7 +61,9 @@ impl InstanceState {
             wasi,
             http,
             table,
-            hooks: OutboundHooks::new(outbound),
+            // Outgoing bodies may hold, in host memory, as much as the instance's own memory cap.
+            hooks: OutboundHooks::new(outbound)
+                .with_body_budget(usize::try_from(memory_bytes).unwrap_or(usize::MAX)),
             limiter: MemoryLimiter::new(memory_bytes),
             log: HostLog::new(max_output_bytes),
             stdout,

@@ -6,7 +6,9 @@ mod support;
 use std::time::Duration;
 
 use smartreach_plugin_runtime::{
-    Fault, Invocation, LogSource, OutboundDecision, OutboundMode, OutboundRequest, Outcome, Plugin,
+    Fault, Invocation, LOG_LINE_OVERHEAD_BYTES, LogSource, MAX_LOG_LINES, MAX_REASON_BYTES,
+    OUTGOING_BODY_HELD_BYTES, OutboundDecision, OutboundMode, OutboundRequest, Outcome, Plugin,
+    PluginDefaults,
 };
 use support::capture::CaptureServer;
 
@@ -222,7 +224,11 @@ async fn a_panic_is_a_fault_of_that_invocation_only() {
 
 #[tokio::test]
 async fn stdout_and_stderr_become_capped_log_lines() {
-    let (_dir, chatter) = hostile("chatter").await;
+    // 40,000 writes take a debug host on a loaded machine more than the default second.
+    let (_dir, chatter) = Hostile::default()
+        .limit("timeout_ms = 20000")
+        .load("chatter")
+        .await;
     let invocation = run(&chatter).await;
     assert_eq!(invocation.outcome, Outcome::Done);
     let stdout: Vec<_> = invocation
@@ -239,20 +245,14 @@ async fn stdout_and_stderr_become_capped_log_lines() {
     assert_eq!(stderr[0].message, "stderr line 0");
     // 20,000 lines each were written; the cap keeps a prefix and says how much it dropped.
     assert!(stdout.len() < 20_000 && stderr.len() < 20_000);
-    assert!(
-        stdout
-            .last()
-            .unwrap()
-            .message
-            .ends_with("more bytes dropped: over the output cap]")
-    );
-    assert!(
-        stderr
-            .last()
-            .unwrap()
-            .message
-            .ends_with("more bytes dropped: over the output cap]")
-    );
+    for lines in [&stdout, &stderr] {
+        let marker = &lines.last().unwrap().message;
+        assert!(marker.contains("more lines ("), "{marker}");
+        assert!(
+            marker.contains("bytes) dropped: over the log cap"),
+            "{marker}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -487,4 +487,105 @@ async fn send_mode_keeps_only_the_origin() {
     assert_eq!(invocation.requests[0].path, None);
     let record = serde_json::to_string(&invocation.requests[0]).unwrap();
     assert!(!record.contains("SECRET"), "{record}");
+}
+
+/// What the lines of `source` cost under the log cap: text plus the per-line overhead.
+fn cost(invocation: &Invocation, source: LogSource) -> (usize, usize) {
+    let lines: Vec<_> = invocation
+        .logs
+        .iter()
+        .filter(|line| line.source == source)
+        .collect();
+    let bytes = lines
+        .iter()
+        .map(|line| line.message.len() + LOG_LINE_OVERHEAD_BYTES)
+        .sum();
+    (lines.len(), bytes)
+}
+
+/// The most one stream may cost: the cap, plus the one marker line.
+fn stream_bound() -> usize {
+    PluginDefaults::default().max_output_bytes + 200 + LOG_LINE_OVERHEAD_BYTES
+}
+
+#[tokio::test]
+async fn a_flood_of_empty_host_log_lines_is_capped_by_count_and_bytes() {
+    let (_dir, flood) = Hostile::default()
+        .limit("timeout_ms = 300")
+        .load("log-flood")
+        .await;
+    let invocation = run(&flood).await;
+    assert!(matches!(
+        invocation.outcome,
+        Outcome::Fault(Fault::Timeout { .. })
+    ));
+    let (lines, bytes) = cost(&invocation, LogSource::Host);
+    // Each empty line costs its overhead: the 16 KiB cap keeps 256 of them, and one marker.
+    let cap = PluginDefaults::default().max_output_bytes;
+    assert_eq!(lines, cap / LOG_LINE_OVERHEAD_BYTES + 1);
+    assert!(lines <= MAX_LOG_LINES + 1);
+    assert!(bytes <= stream_bound(), "{bytes} bytes");
+    let marker = &invocation.logs.last().unwrap().message;
+    assert!(marker.contains("more lines (0 bytes) dropped"), "{marker}");
+}
+
+#[tokio::test]
+async fn a_flood_of_newlines_keeps_nothing() {
+    let (_dir, flood) = Hostile::default()
+        .limit("timeout_ms = 300")
+        .load("newline-flood")
+        .await;
+    let invocation = run(&flood).await;
+    assert!(matches!(
+        invocation.outcome,
+        Outcome::Fault(Fault::Timeout { .. })
+    ));
+    assert_eq!(cost(&invocation, LogSource::Stdout), (0, 0));
+}
+
+#[tokio::test]
+async fn a_huge_reason_is_cut_to_the_documented_size() {
+    let bytes = 4 * 1024 * 1024;
+    let (_dir, huge) = Hostile::default()
+        .config("bytes", bytes.to_string())
+        .load("huge-reason")
+        .await;
+    let Outcome::Failed { reason } = run(&huge).await.outcome else {
+        panic!("expected a failure");
+    };
+    assert!(reason.len() <= MAX_REASON_BYTES, "{} bytes", reason.len());
+    let kept = reason.find('…').unwrap();
+    assert_eq!(&reason[..kept], "x".repeat(kept));
+    assert!(
+        reason.ends_with(&format!("…[{} bytes cut]", bytes - kept)),
+        "{}",
+        &reason[kept..]
+    );
+}
+
+#[tokio::test]
+async fn outgoing_bodies_hold_at_most_the_memory_cap_in_the_host() {
+    let count = 600;
+    let (_dir, flood) = Hostile::default()
+        .config("count", count.to_string())
+        .limit("memory_mib = 16")
+        .limit("timeout_ms = 20000")
+        .load("body-flood")
+        .await;
+    let invocation = run(&flood).await;
+    let report = skipped_reason(&invocation);
+    let taken: usize = report
+        .strip_prefix(&format!("body-flood: {count} bodies, "))
+        .and_then(|rest| rest.strip_suffix(" bytes taken"))
+        .unwrap_or_else(|| panic!("{report}"))
+        .parse()
+        .unwrap();
+    // The memory cap for all bodies together, then 2 bytes per body (1-byte chunks).
+    let bound = 16 * 1024 * 1024 + 2 * count;
+    assert!(taken <= bound, "the host took {taken} bytes, over {bound}");
+    // Up to the cap, bodies got full chunks.
+    assert!(
+        taken >= 16 * 1024 * 1024 - OUTGOING_BODY_HELD_BYTES,
+        "{taken}"
+    );
 }

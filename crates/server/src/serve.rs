@@ -30,17 +30,6 @@ pub enum ServeError {
     /// A folder could not be created, or is not safe to use.
     #[error(transparent)]
     Folder(#[from] crate::folders::FolderError),
-    /// The plugin component cache folder could not be created.
-    #[error("cannot create the folder {} ({key}): {source}", path.display())]
-    CacheFolder {
-        /// The folder.
-        path: PathBuf,
-        /// The configuration key naming it.
-        key: &'static str,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] smartreach_store::StoreError),
@@ -74,11 +63,7 @@ pub enum ServeError {
 pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError> {
     folders::prepare(&config.data_dir, "data_dir", Privacy::Private)?;
     folders::prepare(&config.plugin_dir, "plugin_dir", Privacy::Shared)?;
-    std::fs::create_dir_all(&config.cache_dir).map_err(|source| ServeError::CacheFolder {
-        path: config.cache_dir.clone(),
-        key: "plugins.cache_dir",
-        source,
-    })?;
+    // Not plugins.cache_dir: the plugin runtime creates it private and refuses an unsafe one.
     if let Some(parent) = config
         .store_path
         .parent()

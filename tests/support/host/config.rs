@@ -75,7 +75,7 @@ impl Default for Config {
             grace_period: "5s".to_owned(),
             log_format: "json".to_owned(),
             log_filter: "info".to_owned(),
-            cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")),
+            cache_dir: Some(shared_cache_dir()),
             admin_token: None,
             retention_max_age: None,
             retention_interval: None,
@@ -83,6 +83,19 @@ impl Default for Config {
             allowed_networks: Vec::new(),
         }
     }
+}
+
+/// The compile cache every test host shares, created private: the host refuses a cache folder
+/// that group or others may write to, and a umask of 002 would give it mode 0775.
+fn shared_cache_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    dir
 }
 
 fn toml_list(items: &[String]) -> String {

@@ -101,6 +101,14 @@ pub fn runtime() -> Runtime {
 /// settings.
 pub fn runtime_with(config: RuntimeConfig) -> Runtime {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache");
+    // The runtime refuses a cache folder group or others may write to (a umask of 002 would
+    // make one).
+    std::fs::create_dir_all(&cache).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     Runtime::new(RuntimeConfig {
         cache_dir: Some(cache),
         max_instances: 8,

@@ -18,6 +18,10 @@
 //! | `config` | reads config `secret` | `config: VALUE` / `config: unset` |
 //! | `log` | one host log line per level | `Done` |
 //! | `log-secret` | logs config `secret` as it is (control characters and all) at info | `Skipped(SECRET)` |
+//! | `log-flood` | `log(info, "")` forever | never returns |
+//! | `newline-flood` | newlines to stdout forever | never returns |
+//! | `huge-reason` | | `Failed` with a reason of config `bytes` bytes (default 1 MiB) of `x` |
+//! | `body-flood` | config `count` (default 600) outgoing requests, each with a body written until the host takes no more, none sent | `body-flood: N bodies, M bytes taken` |
 //! | `retry` | | `Retry { reason: "try again", delay_ms: Some(1500) }` |
 //! | `fail` | | `Failed("permanent")` |
 //! | `done` | | `Done` |
@@ -32,7 +36,8 @@ use smartreach_plugin_sdk::{
 
 /// The modes, for the error message of an unknown one.
 const MODES: &str = "loop, hog, read-file, list-dir, env, socket, panic, chatter, counter, fetch, \
-                     config, log, log-secret, retry, fail, done";
+                     config, log, log-secret, log-flood, newline-flood, huge-reason, body-flood, \
+                     retry, fail, done";
 
 /// The plugin.
 struct Hostile;
@@ -51,6 +56,16 @@ impl Plugin for Hostile {
             .config(ConfigKey::optional(
                 "secret",
                 "Value reported by mode `config`",
+                None,
+            ))
+            .config(ConfigKey::optional(
+                "bytes",
+                "Reason length for mode `huge-reason`",
+                None,
+            ))
+            .config(ConfigKey::optional(
+                "count",
+                "Outgoing bodies for mode `body-flood`",
                 None,
             ))
     }
@@ -82,6 +97,10 @@ impl Plugin for Hostile {
                 log::info(&secret);
                 Outcome::Skipped(secret)
             }
+            "log-flood" => log_flood(),
+            "newline-flood" => newline_flood(),
+            "huge-reason" => huge_reason(),
+            "body-flood" => body_flood(),
             "retry" => Outcome::retry_after("try again", 1500),
             "fail" => Outcome::failed("permanent"),
             "done" => Outcome::Done,
@@ -191,6 +210,73 @@ fn log_each_level() -> Outcome {
     log::warn("hostile log at warn");
     log::error("hostile log at error");
     Outcome::Done
+}
+
+/// Empty host log lines forever: each costs the host a call, and must cost it its share of the cap.
+fn log_flood() -> ! {
+    loop {
+        log::info("");
+    }
+}
+
+/// Newlines to stdout forever: blank lines that the host must not keep.
+fn newline_flood() -> ! {
+    let newlines = [b'\n'; 4096];
+    let mut stdout = std::io::stdout().lock();
+    loop {
+        // A full capture is the host's business; errors only end a write.
+        let _ = std::io::Write::write_all(&mut stdout, black_box(&newlines));
+    }
+}
+
+fn huge_reason() -> Outcome {
+    let bytes = match config_parse::<usize>("bytes") {
+        Ok(bytes) => bytes.unwrap_or(1 << 20),
+        Err(err) => return Outcome::failed(err.to_string()),
+    };
+    Outcome::failed("x".repeat(bytes))
+}
+
+/// Creates outgoing requests with bodies and writes into each body until the host takes no more
+/// (its buffer is full: nothing reads it, since no request is sent). Keeps them all alive, so the
+/// host holds every byte it took; reports how many bytes that was.
+fn body_flood() -> Outcome {
+    use wasip2::http::types::{Fields, OutgoingRequest};
+
+    let count = match config_parse::<usize>("count") {
+        Ok(count) => count.unwrap_or(600),
+        Err(err) => return Outcome::failed(err.to_string()),
+    };
+    let data = vec![b'x'; 1 << 20];
+    let mut taken: u64 = 0;
+    // (stream, body, request): dropped in this order, a stream before its body.
+    let mut kept = Vec::with_capacity(count);
+    for _ in 0..count {
+        let request = OutgoingRequest::new(Fields::new());
+        let Ok(body) = request.body() else {
+            return Outcome::failed("body-flood: the host refused a body");
+        };
+        let Ok(stream) = body.write() else {
+            return Outcome::failed("body-flood: the host refused a body stream");
+        };
+        loop {
+            let permit = match stream.check_write() {
+                Ok(0) | Err(_) => break,
+                Ok(permit) => usize::try_from(permit)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len()),
+            };
+            if stream.write(&data[..permit]).is_err() {
+                break;
+            }
+            taken += permit as u64;
+        }
+        kept.push((stream, body, request));
+    }
+    Outcome::Skipped(format!(
+        "body-flood: {} bodies, {taken} bytes taken",
+        kept.len()
+    ))
 }
 
 #[cfg(test)]
