@@ -227,6 +227,11 @@ fn undocumented_event_types_make_a_bounded_number_of_short_series() {
         longest <= 100 + MAX_OTHER_LEN,
         "a series line of {longest} bytes"
     );
+    // The log lines name the type cut to 128 bytes (`MAX_LOGGED_EVENT_TYPE`): a 2,000-byte type
+    // does not make a 2,000-byte line.
+    let stderr = host.stderr();
+    let longest = stderr.lines().map(str::len).max().unwrap();
+    assert!(longest <= 512, "a log line of {longest} bytes");
 }
 
 /// A sender's event type and a plugin's log line and reason that try to start lines of their own

@@ -114,7 +114,8 @@ async fn accept(
         } => {
             app.wake.notify_one();
             app.metrics.webhook_received(&source.name, &event_type);
-            tracing::info!(webhook = %webhook_id, source = %source.name, %event_type, events, deliveries, "webhook stored");
+            let event_type = logged(&event_type);
+            tracing::info!(webhook = %webhook_id, source = %source.name, event_type, events, deliveries, "webhook stored");
             (
                 StatusCode::ACCEPTED,
                 Json(Receipt {
@@ -128,7 +129,8 @@ async fn accept(
         }
         Ingested::Duplicate { webhook_id, .. } => {
             app.metrics.webhook_duplicate(&source.name);
-            tracing::info!(webhook = %webhook_id, source = %source.name, %event_type, "redelivery of a stored webhook: acknowledged, not processed again");
+            let event_type = logged(&event_type);
+            tracing::info!(webhook = %webhook_id, source = %source.name, event_type, "redelivery of a stored webhook: acknowledged, not processed again");
             (
                 StatusCode::OK,
                 Json(Receipt {
@@ -141,6 +143,20 @@ async fn accept(
                 .into_response()
         }
     })
+}
+
+/// The most bytes of a sender's event type written to a log line: a documented type is at most 30,
+/// and a type of any length would let every webhook write up to a body's size to the log.
+const MAX_LOGGED_EVENT_TYPE: usize = 128;
+
+/// `event_type` as a log line shows it: cut to [`MAX_LOGGED_EVENT_TYPE`] bytes on a char boundary
+/// (the store and the admin API keep it whole).
+fn logged(event_type: &str) -> &str {
+    let mut end = event_type.len().min(MAX_LOGGED_EVENT_TYPE);
+    while !event_type.is_char_boundary(end) {
+        end -= 1;
+    }
+    &event_type[..end]
 }
 
 /// Only JSON: `application/json`, or any `application/...+json`, parameters allowed.
@@ -216,5 +232,19 @@ fn parse_problem(err: ParseError) -> Problem {
             .with("line", line)
             .with("column", column)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_event_types_are_cut_on_a_char_boundary() {
+        assert_eq!(logged("activity.email.replied"), "activity.email.replied");
+        let long = "é".repeat(200);
+        let shown = logged(&long);
+        assert!(shown.len() <= MAX_LOGGED_EVENT_TYPE && shown.len() >= MAX_LOGGED_EVENT_TYPE - 1);
+        assert!(long.starts_with(shown));
     }
 }
