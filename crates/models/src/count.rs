@@ -27,7 +27,9 @@ impl<'de> Visitor<'de> for TopLevel {
         let mut count = None;
         while let Some(key) = map.next_key::<String>()? {
             if key == "data" {
-                count = Some(map.next_value::<Count>()?.0);
+                // A body may repeat `data`: the largest count is the one that can cost memory.
+                let items = map.next_value::<Count>()?.0;
+                count = Some(count.map_or(items, |seen: usize| seen.max(items)));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -73,6 +75,12 @@ mod tests {
                         "metadata": {"event_type": "x", "data": [1]}}"#;
         assert_eq!(count_items(body), Some(3));
         assert_eq!(count_items(br#"{"metadata": {}, "data": []}"#), Some(0));
+    }
+
+    #[test]
+    fn a_repeated_data_member_counts_its_largest() {
+        assert_eq!(count_items(br#"{"data": [1, 2, 3], "data": []}"#), Some(3));
+        assert_eq!(count_items(br#"{"data": [], "data": [1, 2]}"#), Some(2));
     }
 
     #[test]

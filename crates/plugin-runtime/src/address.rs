@@ -33,6 +33,9 @@ pub(crate) enum Range {
     Documentation,
     /// `198.18.0.0/15`.
     Benchmarking,
+    /// A public address of this very machine: a connection to it arrives on the loopback
+    /// interface, past firewalls that only guard the outside.
+    ThisHost,
     /// Everything else that is not public unicast: `192.0.0/24`, `192.88.99/24`, `240/4`, and
     /// IPv6 outside `2000::/3` or in its special-purpose blocks (`2001::/23`, `2002::/16`).
     Reserved,
@@ -51,6 +54,7 @@ impl Range {
             Range::Documentation => "documentation",
             Range::Benchmarking => "benchmarking",
             Range::Reserved => "reserved",
+            Range::ThisHost => "this host's own address",
         }
     }
 }

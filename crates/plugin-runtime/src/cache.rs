@@ -24,6 +24,9 @@ pub enum CacheStatus {
 pub(crate) struct CompileCache {
     dir: PathBuf,
     engine_key: String,
+    /// The user the folder belonged to when it was checked at start: an entry is loaded only
+    /// while the folder and the file still belong to it (see [`entry_is_ours`]).
+    owner: u32,
 }
 
 impl CompileCache {
@@ -37,7 +40,7 @@ impl CompileCache {
                 dir.display()
             )
         })?;
-        check_private(&dir)?;
+        let owner = check_private(&dir)?;
         // Stable within one host build: a new wasmtime or new settings give new keys, and old
         // entries are simply never read again.
         let mut hasher = std::hash::DefaultHasher::new();
@@ -45,6 +48,7 @@ impl CompileCache {
         Ok(Self {
             dir,
             engine_key: format!("{:016x}", hasher.finish()),
+            owner,
         })
     }
 
@@ -57,6 +61,12 @@ impl CompileCache {
     pub(crate) fn load(&self, engine: &Engine, content_hash: &str) -> Option<Component> {
         let path = self.path_for(content_hash);
         if !path.exists() {
+            return None;
+        }
+        // Checked again before every load, not only at start: someone who may write to the folder
+        // above could swap the cache folder or an entry while the host runs.
+        if let Err(problem) = entry_is_ours(&self.dir, &path, self.owner) {
+            tracing::warn!(path = %path.display(), problem, "not loading a compiled plugin cache entry; compiling instead");
             return None;
         }
         // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. The cache folder
@@ -111,10 +121,32 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Refuses a cache folder that another user owns or that group or others may write to: whoever
-/// can write there can make the host run their code.
+/// Whether the cache folder and the entry at `path` still are what [`check_private`] accepted:
+/// a real folder and a regular file (no symlinks), both owned by `owner`, neither writable by group
+/// or others. A folder or file planted by another user fails the owner check.
 #[cfg(unix)]
-fn check_private(dir: &Path) -> Result<(), String> {
+fn entry_is_ours(dir: &Path, path: &Path, owner: u32) -> Result<(), &'static str> {
+    use std::os::unix::fs::MetadataExt;
+    let folder = std::fs::symlink_metadata(dir).map_err(|_| "the cache folder cannot be read")?;
+    if !folder.is_dir() || folder.uid() != owner || folder.mode() & 0o022 != 0 {
+        return Err("the cache folder was replaced, or changed owner or mode, since start");
+    }
+    let file = std::fs::symlink_metadata(path).map_err(|_| "the entry cannot be read")?;
+    if !file.is_file() || file.uid() != owner || file.mode() & 0o022 != 0 {
+        return Err("the entry is not a regular file of the host's user, private to it");
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn entry_is_ours(_dir: &Path, _path: &Path, _owner: u32) -> Result<(), &'static str> {
+    Ok(())
+}
+
+/// Refuses a cache folder that another user owns or that group or others may write to: whoever
+/// can write there can make the host run their code. Returns the folder's owner.
+#[cfg(unix)]
+fn check_private(dir: &Path) -> Result<u32, String> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let shown = dir.display();
     let meta = std::fs::metadata(dir)
@@ -146,12 +178,12 @@ fn check_private(dir: &Path) -> Result<(), String> {
             meta.uid()
         ));
     }
-    Ok(())
+    Ok(own)
 }
 
 #[cfg(not(unix))]
-fn check_private(_dir: &Path) -> Result<(), String> {
-    Ok(())
+fn check_private(_dir: &Path) -> Result<u32, String> {
+    Ok(0)
 }
 
 /// The user this process creates files as, read from a file it creates in `dir` (std has no
@@ -251,5 +283,40 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert!(cache.load(&engine, "abc").is_some());
+    }
+
+    #[test]
+    fn an_entry_or_folder_swapped_after_start_is_not_loaded() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = engine();
+        let dir = root.path().join("c");
+        let cache = CompileCache::open(dir.clone(), &engine).unwrap();
+        let component = Component::new(&engine, b"\0asm\x0d\0\x01\0").unwrap();
+        cache.store(&component, "abc");
+        assert!(cache.load(&engine, "abc").is_some());
+
+        // An entry others may write to is not trusted.
+        let path = cache.path_for("abc");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(cache.load(&engine, "abc").is_none());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(cache.load(&engine, "abc").is_some());
+
+        // A symlink in its place is not followed.
+        let elsewhere = root.path().join("planted.cwasm");
+        std::fs::rename(&path, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(cache.load(&engine, "abc").is_none());
+        std::fs::remove_file(&path).unwrap();
+        std::fs::rename(&elsewhere, &path).unwrap();
+
+        // The folder swapped for one of another user's (only root can make one to test with).
+        if cache.owner == 0 {
+            std::os::unix::fs::chown(&path, Some(4242), None).unwrap();
+            assert!(cache.load(&engine, "abc").is_none());
+            std::os::unix::fs::chown(&path, Some(0), None).unwrap();
+            std::os::unix::fs::chown(&dir, Some(4242), None).unwrap();
+            assert!(cache.load(&engine, "abc").is_none());
+        }
     }
 }

@@ -27,7 +27,7 @@ use tokio_rustls::rustls::{self, ClientConfig, pki_types::ServerName};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
-use crate::address::{self, Refused};
+use crate::address::{self, Range, Refused};
 use crate::network::Network;
 
 /// The guest's timeouts when it sets none (wasmtime's defaults). The runtime always passes the
@@ -151,6 +151,13 @@ async fn connect(host: &str, port: u16, allowed: &[Network]) -> Result<TcpStream
             continue;
         }
         match TcpStream::connect(addr).await {
+            Ok(stream) if is_own_address(&stream, allowed) => {
+                refused.push(Refused {
+                    ip: addr.ip(),
+                    range: Range::ThisHost,
+                    via: None,
+                });
+            }
             Ok(stream) => return Ok(stream),
             Err(err) => last_error = Some(err),
         }
@@ -166,6 +173,18 @@ async fn connect(host: &str, port: u16, allowed: &[Network]) -> Result<TcpStream
         .into());
     }
     Err(SendError::Refused(refusal(host, &refused)))
+}
+
+/// Whether `stream` connected this machine to itself at an address no allowed network names: a
+/// public address of the host passes [`address::check`], yet reaches its own services.
+fn is_own_address(stream: &TcpStream, allowed: &[Network]) -> bool {
+    match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(local), Ok(peer)) => {
+            local.ip() == peer.ip() && !allowed.iter().any(|network| network.contains(peer.ip()))
+        }
+        // Cannot tell: refuse rather than guess.
+        _ => true,
+    }
 }
 
 /// Says which addresses were refused and how an operator allows them.
@@ -348,5 +367,19 @@ mod tests {
             .await
             .unwrap();
         assert!(listener.accept().is_ok(), "allowed: connected");
+    }
+
+    /// A public address of the host itself passes the range check; the connection shows it is the
+    /// host's own (the same address at both ends). Only loopback can stand in for it here.
+    #[tokio::test]
+    async fn a_connection_to_the_host_itself_is_told_apart() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(addr).await.unwrap();
+        assert!(is_own_address(&stream, &[]), "same address at both ends");
+        assert!(
+            !is_own_address(&stream, &Network::LOOPBACK),
+            "unless its network is allowed"
+        );
     }
 }

@@ -18,6 +18,7 @@ use crate::body_budget::{BUFFERED_CHUNKS, BodyBudget};
 use crate::config::OutboundMode;
 use crate::connect::{self, SendError};
 use crate::network::Network;
+use crate::text::cut_text;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// What the host did with one outbound request.
@@ -157,9 +158,10 @@ impl WasiHttpHooks for OutboundHooks {
     ) -> SendFuture {
         drop(fut);
         let record_only = self.policy.mode == OutboundMode::RecordOnly;
+        let oversized = oversized(&request);
         let decision = if self.requests.len() >= MAX_REQUESTS {
             OutboundDecision::OverLimit
-        } else if !self.allows(request.uri()) {
+        } else if oversized.is_some() || !self.allows(request.uri()) {
             OutboundDecision::Denied
         } else if record_only {
             OutboundDecision::NotSent
@@ -168,12 +170,14 @@ impl WasiHttpHooks for OutboundHooks {
         };
         // One record past the limit says that the limit was hit; no more than that.
         if self.requests.len() <= MAX_REQUESTS {
+            // The method and the authority are the plugin's, of any length: recorded cut, like
+            // every other plugin-controlled text that is logged and stored.
             self.requests.push(OutboundRequest {
-                method: request.method().to_string(),
-                origin: origin(request.uri()),
+                method: cut_text(request.method().to_string(), MAX_METHOD_BYTES + SHOWN_EXTRA),
+                origin: cut_text(origin(request.uri()), MAX_AUTHORITY_BYTES + SHOWN_EXTRA),
                 path: record_only.then(|| path_and_query(request.uri())),
                 decision,
-                reason: None,
+                reason: oversized.map(str::to_owned),
             });
         }
         match decision {
@@ -240,6 +244,29 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The longest method a request may have: the standard ones are at most 7 bytes.
+const MAX_METHOD_BYTES: usize = 32;
+/// The longest authority (`host:port`) a request may have: a DNS name is at most 253 bytes.
+const MAX_AUTHORITY_BYTES: usize = 300;
+/// Room for the `…[N bytes cut]` suffix of an oversized method or origin in its record.
+const SHOWN_EXTRA: usize = 48;
+
+/// Why `request` is refused before anything else, if its method or authority is longer than any
+/// real one: such a request can only be meant to make the host hold and store its text.
+fn oversized<B>(request: &http::Request<B>) -> Option<&'static str> {
+    if request.method().as_str().len() > MAX_METHOD_BYTES {
+        Some("the method is longer than 32 bytes")
+    } else if request
+        .uri()
+        .authority()
+        .is_some_and(|authority| authority.as_str().len() > MAX_AUTHORITY_BYTES)
+    {
+        Some("the host and port are longer than 300 bytes")
+    } else {
+        None
+    }
 }
 
 /// `scheme://authority` of a request target.
@@ -334,6 +361,26 @@ mod tests {
         assert!(!hooks.allows(&"https://x:y@hooks.slack.com/".parse().unwrap()));
         assert!(!hooks.allows(&"https://example.com:443@hooks.slack.com/".parse().unwrap()));
         assert!(!OutboundHooks::new(hooks.policy.clone()).allows(&"/relative".parse().unwrap()));
+    }
+
+    #[test]
+    fn oversized_methods_and_authorities_are_refused() {
+        let request = |method: &str, uri: &str| {
+            http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(())
+                .unwrap()
+        };
+        assert_eq!(
+            oversized(&request("POST", "https://hooks.slack.com/x")),
+            None
+        );
+        let long_method = "X".repeat(MAX_METHOD_BYTES + 1);
+        assert!(oversized(&request(&long_method, "https://a.example/")).is_some());
+        let long_host = format!("https://{}.example/", "a".repeat(MAX_AUTHORITY_BYTES));
+        assert!(oversized(&request("GET", &long_host)).is_some());
+        assert!(cut_text(long_host, MAX_AUTHORITY_BYTES + SHOWN_EXTRA).len() <= 348);
     }
 
     #[test]

@@ -58,13 +58,28 @@ impl<'writer> FormatFields<'writer> for EscapedFields {
     }
 }
 
-/// Passes text through, writing control characters (C0, DEL, C1) as Rust escapes.
+/// Passes text through, writing as Rust escapes the characters that can start a line or change
+/// how the rest of it reads: control characters (C0, DEL, C1), the Unicode line and paragraph
+/// separators, and the invisible format characters that reorder or hide text (bidi overrides and
+/// isolates, zero-width characters, the byte-order mark).
 struct EscapeControls<W>(W);
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' // line and paragraph separators
+            | '\u{061c}' | '\u{200e}' | '\u{200f}' // bidi marks
+            | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' // zero-width, BOM
+        )
+}
 
 impl<W: fmt::Write> fmt::Write for EscapeControls<W> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         let mut rest = text;
-        while let Some(at) = rest.find(char::is_control) {
+        while let Some(at) = rest.find(needs_escape) {
             self.0.write_str(&rest[..at])?;
             let control = rest[at..].chars().next().unwrap_or_default();
             write!(self.0, "{}", control.escape_debug())?;
@@ -86,5 +101,13 @@ mod tests {
         let mut escaped = EscapeControls(&mut out);
         write!(escaped, "a\nb\r\u{1b}[31mc\u{85}d\u{7f} é\t").unwrap();
         assert_eq!(out, r"a\nb\r\u{1b}[31mc\u{85}d\u{7f} é\t");
+    }
+
+    #[test]
+    fn line_separators_and_bidi_overrides_are_escaped() {
+        let mut out = String::new();
+        let mut escaped = EscapeControls(&mut out);
+        write!(escaped, "a\u{2028}b\u{202e}c\u{200b}d").unwrap();
+        assert_eq!(out, r"a\u{2028}b\u{202e}c\u{200b}d");
     }
 }

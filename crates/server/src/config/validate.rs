@@ -18,6 +18,9 @@ use super::{
 /// Shortest token, admin token and decoded signing secret accepted: 16 characters or bytes.
 const MIN_SECRET_LEN: usize = 16;
 
+/// The most `http.max_connections` may be: past the kernel's usual open-files ceiling (2^20).
+const MAX_CONNECTIONS: usize = 1_000_000;
+
 const TOKEN_HINT: &str = "use at least 16 random characters from A-Z a-z 0-9 . _ ~ -, \
                           like the output of `openssl rand -hex 24`";
 
@@ -198,6 +201,16 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
             "http.max_connections",
             "0 connections would never accept a request".into(),
             "use 1 or more, like 1024",
+        ));
+    }
+    if raw.http.max_connections > MAX_CONNECTIONS {
+        return Err(check.invalid(
+            "http.max_connections",
+            format!(
+                "{} connections is more than a process can hold open",
+                raw.http.max_connections
+            ),
+            "use at most 1000000; each connection is an open file",
         ));
     }
     let http = HttpConfig {

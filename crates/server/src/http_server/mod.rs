@@ -7,7 +7,9 @@
 //!   held connections close.
 //! - `http.header_read_timeout`, `http.idle_timeout`: `deadline.rs`. Held connections are the ones
 //!   that time out, and while the server is full idle ones get the shorter header timeout, so a
-//!   flood of slow clients delays the others by at most that long; it cannot lock them out.
+//!   flood of slow clients cannot hold a slot for longer than that. A sender queued behind a
+//!   flood still waits about (connections ahead of it / `max_connections`) x the header timeout;
+//!   there is no per-address limit yet.
 //! - Shutdown: stop accepting, let each connection finish its request in progress (idle ones close
 //!   at once), and return when all are closed; `serve` bounds the wait by the grace period.
 

@@ -22,17 +22,43 @@ use smartreach_plugin_runtime::Runtime;
 
 use super::Registry;
 
-/// What identifies a version of a file: its size and time, and a hash of its contents, which
-/// tells apart two versions whose size and time are the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What identifies a version of a file: which file it is (device, inode), its size, its
+/// modification time and its status-change time (which no tool can set back: every write and
+/// rename moves it), and, while that change is recent, a hash of its contents.
+///
+/// The hash covers filesystems whose times are coarse: two same-size writes within one tick look
+/// alike by their times, but they happen within [`RECENT`] of the change time, when the contents
+/// are read. Older files are not read at all, so a scan costs a `stat` per file, not a read.
+#[derive(Debug, Clone, Copy)]
 struct Stamp {
-    modified: Option<SystemTime>,
+    file: (u64, u64),
     len: u64,
-    contents: u64,
+    modified: Option<SystemTime>,
+    changed: (i64, i64),
+    contents: Option<u64>,
 }
 
+impl PartialEq for Stamp {
+    /// The same version: the same file, size and times, and the same contents where both scans
+    /// read them.
+    fn eq(&self, other: &Self) -> bool {
+        self.file == other.file
+            && self.len == other.len
+            && self.modified == other.modified
+            && self.changed == other.changed
+            && match (self.contents, other.contents) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+/// How long after its last change a file's contents are hashed on every scan: longer than the
+/// coarsest timestamp tick (2 s on FAT) plus a scan interval.
+const RECENT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A plugin's files as last seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Seen {
     wasm: Stamp,
     manifest: Option<Stamp>,
@@ -147,12 +173,15 @@ fn list(dir: &Path) -> std::io::Result<BTreeMap<String, Seen>> {
         if path.extension().is_none_or(|ext| ext != "wasm") {
             continue;
         }
-        let (Some(stem), Ok(wasm)) = (path.file_stem(), stamp(&path)) else {
+        let Some(stem) = path.file_stem() else {
             continue;
         };
         let Some(name) = stem.to_str().filter(|name| is_plugin_name(name)) else {
             // Hidden files and names like `crm-sync.tmp` are an editor's or a copy's, not plugins.
             tracing::debug!(file = %path.display(), "ignored: not a plugin name ([A-Za-z0-9_-]+)");
+            continue;
+        };
+        let Ok(wasm) = stamp(&path) else {
             continue;
         };
         let manifest = stamp(&path.with_extension("toml")).ok();
@@ -171,10 +200,32 @@ fn is_plugin_name(name: &str) -> bool {
 }
 
 fn stamp(path: &Path) -> std::io::Result<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    // Followed through a symlink, but only a regular file is opened: a FIFO or a device named
+    // `NAME.wasm` would block the watcher or never end.
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let changed = (metadata.ctime(), metadata.ctime_nsec());
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
+    let recent = now.saturating_sub(changed.0) <= RECENT.as_secs() as i64;
+    Ok(Stamp {
+        file: (metadata.dev(), metadata.ino()),
+        len: metadata.len(),
+        modified: metadata.modified().ok(),
+        changed,
+        contents: if recent { Some(hash(path)?) } else { None },
+    })
+}
+
+/// SipHash with fixed keys of the file at `path`: the same contents hash the same in every scan;
+/// a collision needs a chosen pair of files, and whoever can write the plugin folder can change
+/// plugins anyway.
+fn hash(path: &Path) -> std::io::Result<u64> {
     let mut file = std::fs::File::open(path)?;
-    let metadata = file.metadata()?;
-    // SipHash with fixed keys: the same contents hash the same in every scan; a collision needs a
-    // chosen pair of files, and whoever can write the plugin folder can change plugins anyway.
     let mut hasher = std::hash::DefaultHasher::new();
     let mut buffer = vec![0; 64 * 1024];
     loop {
@@ -184,16 +235,39 @@ fn stamp(path: &Path) -> std::io::Result<Stamp> {
         }
         hasher.write(&buffer[..read]);
     }
-    Ok(Stamp {
-        modified: metadata.modified().ok(),
-        len: metadata.len(),
-        contents: hasher.finish(),
-    })
+    Ok(hasher.finish())
 }
 
 #[cfg(test)]
 mod tests {
     use super::{is_plugin_name, list};
+
+    #[test]
+    fn stamps_differ_by_contents_only_where_both_scans_read_them() {
+        let stamp = |contents| super::Stamp {
+            file: (1, 2),
+            len: 3,
+            modified: None,
+            changed: (4, 5),
+            contents,
+        };
+        // A same-size rewrite within one coarse tick: the times alike, the contents not.
+        assert_ne!(stamp(Some(1)), stamp(Some(2)));
+        // A file no longer recent is not read again; it is the version last read.
+        assert_eq!(stamp(Some(1)), stamp(None));
+        let mut moved = stamp(None);
+        moved.changed.1 += 1;
+        assert_ne!(stamp(None), moved);
+    }
+
+    #[test]
+    fn only_regular_files_are_plugins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("folder.wasm")).unwrap();
+        std::fs::write(dir.path().join("real.wasm"), b"x").unwrap();
+        let found = list(dir.path()).unwrap();
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["real"]);
+    }
 
     #[test]
     fn a_replacement_with_the_same_size_and_time_is_a_change() {
