@@ -1,12 +1,16 @@
-//! README promises checked against the binary: readiness on a full filesystem.
+//! README promises checked against the binary: readiness on a full filesystem; a dead letter
+//! releases its prospect's later events, and a replay runs behind newer events of the prospect.
 
 mod support;
 
+use std::time::Duration;
+
 use support::admin::assert_problem;
-use support::host::{Env, Host};
+use support::capture::CaptureServer;
+use support::host::{Config, Env, Host};
 use support::payload::prospect_event;
 use support::tmpfs::Tmpfs;
-use support::{SOON, eventually_or};
+use support::{BATCH, SOON, eventually, eventually_or};
 
 /// `GET /readyz`: its status and its `store` field.
 fn readiness(host: &Host) -> (u16, String) {
@@ -88,4 +92,81 @@ fn a_full_filesystem_makes_ingest_and_readyz_answer_503_until_space_comes_back()
     );
     drop(host);
     drop(tmpfs);
+}
+
+/// README: "A dead letter stops holding its prospect's later events back; a replay [...] is queued
+/// behind what is already queued, so it runs after newer events of that prospect."
+///
+/// Update A of one prospect fails permanently (crm-sync gets 400): dead; update B of the same
+/// prospect, waiting behind it, is then delivered. Update C is held in flight; replaying A while C
+/// runs queues the replay behind C: the replay's attempt starts after C's attempt ended.
+#[test]
+fn a_dead_letter_releases_later_events_and_a_replay_runs_after_newer_ones() {
+    const PROSPECT: i64 = 8_000_001;
+    let capture = CaptureServer::start();
+    capture.fail_once("dead-a", 400);
+    let env = Env::with_config(Config::with_admin().reaching_loopback());
+    env.install_crm_sync(&capture);
+    let host = env.start();
+    let db = env.db();
+    let update = |marker: &str| {
+        host.ingest(&prospect_event(
+            "prospect.updated",
+            PROSPECT,
+            "dead@example.com",
+            marker,
+        ))
+    };
+
+    let a = update("dead-a");
+    let b = update("after-b");
+    let a_delivery = db.wait_webhook_finished(&a.webhook_id, 1).remove(0);
+    assert_eq!(a_delivery.status, "dead", "{a_delivery:?}");
+    let b_delivery = db.wait_webhook_finished(&b.webhook_id, 1).remove(0);
+    assert_eq!(
+        b_delivery.status, "done",
+        "released by the dead letter: {b_delivery:?}"
+    );
+
+    capture.hold("newer-c");
+    let c = update("newer-c");
+    eventually("C to be held in flight", SOON, || {
+        (capture.held_now() == 1).then_some(())
+    });
+    let response = host.admin_post(
+        &format!("/api/v1/deliveries/{}/replay", a_delivery.id),
+        None,
+    );
+    assert_eq!(response.status, 202, "{response:?}");
+    let replay_id = response.json()["deliveries"][0]
+        .as_i64()
+        .expect("the replay's id");
+    // Give a replay that jumped the queue time to start while C is held.
+    std::thread::sleep(Duration::from_millis(500));
+    capture.release("newer-c");
+    db.wait_idle(BATCH);
+
+    let c_delivery = db.deliveries_of_webhook(&c.webhook_id).remove(0);
+    let c_attempt = db.attempts_of(c_delivery.id).pop().expect("C ran");
+    let replay_attempt = db.attempts_of(replay_id).pop().expect("the replay ran");
+    assert_eq!(replay_attempt.outcome, "done", "{replay_attempt:?}");
+    assert!(
+        replay_attempt.started_at >= c_attempt.started_at + c_attempt.duration_us / 1000,
+        "the replay ran after the newer event C ended: C {c_attempt:?}, replay {replay_attempt:?}"
+    );
+    let markers: Vec<String> = capture
+        .requests()
+        .iter()
+        .map(|request| {
+            request.body["custom_fields"]["marker"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        markers,
+        ["dead-a", "after-b", "newer-c", "dead-a"],
+        "requests in order"
+    );
 }
