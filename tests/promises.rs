@@ -1,5 +1,6 @@
 //! README promises checked against the binary: readiness on a full filesystem; a dead letter
-//! releases its prospect's later events, and a replay runs behind newer events of the prospect.
+//! releases its prospect's later events, and a replay or a backfill runs behind newer events of
+//! the prospect.
 
 mod support;
 
@@ -169,4 +170,70 @@ fn a_dead_letter_releases_later_events_and_a_replay_runs_after_newer_ones() {
         ["dead-a", "after-b", "newer-c", "dead-a"],
         "requests in order"
     );
+}
+
+/// README: "a [...] backfill is queued behind what is already queued, so it runs after newer
+/// events of that prospect". Update A is stored before crm-sync is installed; newer update C of
+/// the same prospect is held in flight at crm-sync; a backfill of A then runs after C ended.
+#[test]
+fn a_backfill_runs_after_newer_events_of_the_prospect() {
+    const PROSPECT: i64 = 8_000_002;
+    let capture = CaptureServer::start();
+    let env = Env::with_config(Config::with_admin().reaching_loopback());
+    let host = env.start();
+    let db = env.db();
+    let update = |marker: &str| {
+        host.ingest(&prospect_event(
+            "prospect.updated",
+            PROSPECT,
+            "backfill@example.com",
+            marker,
+        ))
+    };
+    let a = update("older-a");
+    assert_eq!(a.deliveries, 0, "no plugin yet");
+
+    env.install_crm_sync(&capture);
+    eventually("crm-sync to be loaded", SOON, || {
+        support::admin::plugin(&host, "crm-sync")
+            .filter(|plugin| plugin["loaded"] == true)
+            .map(|_| ())
+    });
+    capture.hold("newer-c");
+    let c = update("newer-c");
+    eventually("C to be held in flight", SOON, || {
+        (capture.held_now() == 1).then_some(())
+    });
+    let response = host.admin_post(
+        "/api/v1/plugins/crm-sync/backfill",
+        Some(&serde_json::json!({ "event_types": ["prospect.updated"], "since": 0 })),
+    );
+    assert_eq!(response.status, 202, "{response:?}");
+    let queued = response.json();
+    assert_eq!(queued["count"], 1, "A only: {queued}");
+    let backfill_id = queued["deliveries"][0].as_i64().expect("the backfill's id");
+    // Give a backfill that jumped the queue time to start while C is held.
+    std::thread::sleep(Duration::from_millis(500));
+    capture.release("newer-c");
+    db.wait_idle(BATCH);
+
+    let c_delivery = db.deliveries_of_webhook(&c.webhook_id).remove(0);
+    let c_attempt = db.attempts_of(c_delivery.id).pop().expect("C ran");
+    let backfill_attempt = db.attempts_of(backfill_id).pop().expect("the backfill ran");
+    assert_eq!(backfill_attempt.outcome, "done", "{backfill_attempt:?}");
+    assert!(
+        backfill_attempt.started_at >= c_attempt.started_at + c_attempt.duration_us / 1000,
+        "the backfill ran after the newer event C ended: C {c_attempt:?}, backfill {backfill_attempt:?}"
+    );
+    let markers: Vec<String> = capture
+        .requests()
+        .iter()
+        .map(|request| {
+            request.body["custom_fields"]["marker"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(markers, ["newer-c", "older-a"], "requests in order");
 }
