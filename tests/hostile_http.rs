@@ -345,3 +345,76 @@ fn a_plugin_replaced_with_the_same_size_and_time_is_reloaded() {
         "the new version is active: {line}"
     );
 }
+
+/// Writes one byte of a 100-byte body every 200 ms, for 12 s, until the host closes.
+fn trickle(mut stream: TcpStream) {
+    std::thread::spawn(move || {
+        for _ in 0..60 {
+            if stream.write_all(b" ").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+}
+
+/// An HTTP/1.1 answer read to the end of a `Connection: close` stream.
+fn parse_answer(answer: &[u8]) -> support::host::Response {
+    let text = String::from_utf8_lossy(answer);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of head in {text:?}"));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .map(|(_, value)| value.clone());
+    support::host::Response {
+        status,
+        content_type,
+        body: body.to_owned(),
+        headers,
+    }
+}
+
+/// README: 408 when "the body took longer than `ingest.body_timeout` to arrive", nothing stored. A
+/// body trickled a byte at a time never completes; the host answers 408 (body-timeout) once the
+/// configured 1 s is up, and the connection is closed.
+#[test]
+fn a_body_trickled_past_the_body_timeout_gets_408_and_nothing_is_stored() {
+    let env = Env::with_config(Config {
+        body_timeout: Some("1s".to_owned()),
+        ..Config::default()
+    });
+    let host = env.start();
+    let mut stream = TcpStream::connect(host.addr).expect("connecting to the host");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\nConnection: close\r\n\r\n{{",
+        hook_path(TOKEN)
+    );
+    stream.write_all(head.as_bytes()).expect("sending the head");
+    trickle(stream.try_clone().unwrap());
+    stream.set_read_timeout(Some(CLOSE_DEADLINE)).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer); // a reset after the answer is fine
+    let problem = support::admin::assert_problem(&parse_answer(&answer), 408, "body-timeout");
+    assert_eq!(problem["timeout_ms"], 1000, "{problem}");
+    assert!(env.db().webhooks().is_empty(), "nothing stored");
+    // The host still serves.
+    host.ingest(&prospect_event(
+        "prospect.created",
+        1,
+        "a@example.com",
+        "after",
+    ));
+}

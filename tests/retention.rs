@@ -245,3 +245,41 @@ fn old_finished_webhooks_are_pruned_and_open_ones_kept() {
     );
     drop(host);
 }
+
+/// README: retention runs "at start and every `retention.interval`". A host started on a database
+/// holding a finished webhook older than `max_age` deletes it at once, with an interval of an hour.
+#[test]
+fn retention_runs_at_start() {
+    let config = Config {
+        retention_max_age: Some("1s".to_owned()),
+        retention_interval: Some("1h".to_owned()),
+        // The host refuses a retention shorter than the redelivery window.
+        dedup_window: "1s".to_owned(),
+        ..Config::default()
+    };
+    let env = Env::with_config(config);
+    let db = env.db();
+    let mut host = env.start();
+    let old = host.ingest(&prospect_event(
+        "prospect.created",
+        1,
+        "old@example.com",
+        "old",
+    ));
+    assert!(host.stop("TERM").success());
+    let received_at = db.webhooks()[0].received_at;
+    eventually("the webhook to be older than max_age", SOON, || {
+        (support::now_ms() > received_at + 1_500).then_some(())
+    });
+    assert_eq!(
+        stored_webhooks(&db),
+        BTreeSet::from([old.webhook_id.clone()]),
+        "nothing pruned while stopped"
+    );
+
+    let _host = env.start();
+    eventually_or("the old webhook to be deleted at start", SOON, || {
+        let stored = stored_webhooks(&db);
+        stored.is_empty().then_some(()).ok_or(format!("{stored:?}"))
+    });
+}

@@ -15,6 +15,7 @@ pub mod host;
 pub mod payload;
 pub mod plugins;
 pub mod process;
+pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -36,6 +36,8 @@ pub struct App {
     pub admin_token: Option<String>,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// `store.path`: `/readyz` checks the free space of its filesystem.
+    pub store_path: std::path::PathBuf,
 }
 
 impl App {

@@ -8,17 +8,23 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::app::App;
+use crate::headroom;
 
 /// Always 200 while the process serves.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 when the store commits (a round trip through its writer) and the plugin folder has been
-/// loaded, else 503.
+/// 200 when the store commits (a round trip through its writer, and room on its filesystem for
+/// the largest webhook the host accepts) and the plugin folder has been loaded, else 503.
 pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
-    let store = app.store.ping().await;
     let plugins = app.registry.snapshot().len();
+    let needed =
+        headroom::needed_for_one_webhook(app.ingest.max_body_bytes, app.ingest.max_items, plugins);
+    let store = match app.store.ping().await {
+        Ok(()) => headroom::check(&app.store_path, needed),
+        Err(err) => Err(err.to_string()),
+    };
     let loaded = app.plugins_loaded();
     let ready = store.is_ok() && loaded;
     let status = if ready {
@@ -30,7 +36,7 @@ pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
         status,
         Json(json!({
             "status": if ready { "ready" } else { "not ready" },
-            "store": match &store { Ok(_) => "ok".to_owned(), Err(err) => err.to_string() },
+            "store": match &store { Ok(()) => "ok".to_owned(), Err(err) => err.clone() },
             "plugins_loaded": loaded,
             "plugins": plugins,
         })),

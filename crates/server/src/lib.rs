@@ -21,6 +21,7 @@ pub mod config;
 pub mod default_source;
 pub mod dispatch;
 pub mod folders;
+pub mod headroom;
 pub mod health;
 pub mod http_server;
 pub mod ids;

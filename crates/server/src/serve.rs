@@ -110,6 +110,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         plugins_loaded: Default::default(),
         admin_token: config.admin_token.clone(),
         metrics: Arc::clone(&metrics),
+        store_path: config.store_path.clone(),
     });
     if app.admin_token.is_none() {
         tracing::info!("admin API off: set admin.token to turn on /api/v1");

@@ -33,6 +33,8 @@ pub struct Config {
     pub max_body_bytes: u64,
     pub dedup_window: String,
     pub signature_tolerance: String,
+    /// `ingest.body_timeout` (e.g. `"1s"`); `None` keeps the host's default.
+    pub body_timeout: Option<String>,
     pub workers: u32,
     pub retry_schedule: Vec<Duration>,
     pub poll_interval: String,
@@ -68,6 +70,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             dedup_window: "24h".to_owned(),
             signature_tolerance: "5m".to_owned(),
+            body_timeout: None,
             workers: 16,
             retry_schedule: RETRY_SCHEDULE.to_vec(),
             poll_interval: "50ms".to_owned(),
@@ -148,6 +151,9 @@ impl Config {
             string(&self.dedup_window),
             string(&self.signature_tolerance),
         );
+        if let Some(timeout) = &self.body_timeout {
+            text.push_str(&format!("body_timeout = {}\n", string(timeout)));
+        }
         for source in &self.sources {
             text.push_str(&format!(
                 "\n[[sources]]\nname = {}\ntokens = {}\n",

@@ -96,6 +96,7 @@ mod tests {
         assert_eq!(config.ingest.max_items, 1_000);
         assert_eq!(config.ingest.dedup_window, secs(24 * 3600));
         assert_eq!(config.ingest.signature_tolerance, secs(300));
+        assert_eq!(config.ingest.body_timeout, secs(30));
         assert!(config.sources.is_empty());
         assert_eq!(config.delivery.workers, 16);
         assert_eq!(

@@ -129,6 +129,8 @@ pub struct IngestConfig {
     pub dedup_window: Duration,
     /// `ingest.signature_tolerance`: how far a signed request's timestamp may be from now.
     pub signature_tolerance: Duration,
+    /// `ingest.body_timeout`: how long a client may take to send a whole body (else 408).
+    pub body_timeout: Duration,
 }
 
 /// One `[[sources]]` entry: a sender, the tokens that identify it and its signing secrets.

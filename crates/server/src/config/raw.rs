@@ -28,6 +28,7 @@ pub(crate) const KEYS: &[&str] = &[
     "ingest.max_items",
     "ingest.dedup_window",
     "ingest.signature_tolerance",
+    "ingest.body_timeout",
     "sources",
     "delivery.workers",
     "delivery.retry_schedule",
@@ -94,6 +95,7 @@ pub(crate) struct RawIngest {
     pub max_items: usize,
     pub dedup_window: ConfigDuration,
     pub signature_tolerance: ConfigDuration,
+    pub body_timeout: ConfigDuration,
 }
 
 #[derive(Deserialize)]

@@ -109,6 +109,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
             "ingest.signature_tolerance",
             raw.ingest.signature_tolerance.0,
         )?,
+        body_timeout: check.positive("ingest.body_timeout", raw.ingest.body_timeout.0)?,
     };
 
     let sources = sources(&check, raw.sources)?;
@@ -471,6 +472,7 @@ mod tests {
                 "[ingest]\nsignature_tolerance = \"0s\"",
                 "ingest.signature_tolerance",
             ),
+            ("[ingest]\nbody_timeout = \"0s\"", "ingest.body_timeout"),
             ("[delivery]\nworkers = 0", "delivery.workers"),
             ("[delivery]\njitter = 1.5", "delivery.jitter"),
             ("[delivery]\njitter = -0.1", "delivery.jitter"),

@@ -4,15 +4,18 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use crate::config::IngestConfig;
 use crate::problem::Problem;
 
-/// The longest a client may take to send a body: a slow client must not hold a connection and
-/// its buffer, or a shutdown, for long.
-const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The whole body, or 413 as soon as it is known to be too large (from `Content-Length`, or while
-/// reading a body that does not say).
-pub(super) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Problem> {
+/// reading a body that does not say), or 408 when it does not arrive within
+/// `ingest.body_timeout` (a slow client must not hold a connection and its buffer for long).
+pub(super) async fn read(
+    body: Body,
+    headers: &HeaderMap,
+    ingest: &IngestConfig,
+) -> Result<Bytes, Problem> {
+    let limit = ingest.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
@@ -20,17 +23,18 @@ pub(super) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Resul
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large(limit));
     }
-    let read = tokio::time::timeout(READ_TIMEOUT, Limited::new(body, limit).collect()).await;
+    let timeout = ingest.body_timeout;
+    let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
     let Ok(read) = read else {
         return Err(Problem::new(
             StatusCode::REQUEST_TIMEOUT,
             "body-timeout",
             "Webhook body too slow",
             format!(
-                "the body did not arrive within {} s; send it again",
-                READ_TIMEOUT.as_secs()
+                "the body did not arrive within {timeout:?} (ingest.body_timeout); send it again"
             ),
-        ));
+        )
+        .with("timeout_ms", timeout.as_millis() as u64));
     };
     match read {
         Ok(collected) => Ok(collected.to_bytes()),

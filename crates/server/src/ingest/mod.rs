@@ -62,7 +62,7 @@ async fn accept(
         ));
     };
     require_json(headers)?;
-    let body = body::read(body, headers, app.ingest.max_body_bytes).await?;
+    let body = body::read(body, headers, &app.ingest).await?;
     if !source.signing_secrets.is_empty() {
         signature::verify(
             headers,
