@@ -277,9 +277,44 @@ fn check_plugin_shows_requests_without_sending_them() {
     // The plugin reports the failed fetch as skipped: a good outcome.
     expect_exit(&output, 0, "check-plugin hostile (fetch)");
     let stdout = text(&output.stdout);
+    // The path holds a secret: only its first segment is shown, as the host shows only origins.
     assert!(
-        stdout.contains(&format!("http      GET {target}  not sent")),
+        stdout.contains(&format!(
+            "http      GET {}/hook/***  not sent",
+            capture.url()
+        )),
         "{stdout}"
+    );
+    assert!(
+        !stdout.contains("SECRET"),
+        "the secret path leaked:\n{stdout}"
+    );
+    let json = run(&[
+        "check-plugin",
+        path_str(&wasm),
+        "--event",
+        path_str(&fixture),
+        "--json",
+    ]);
+    expect_exit(&json, 0, "check-plugin hostile (fetch) --json");
+    assert!(
+        !text(&json.stdout).contains("SECRET"),
+        "the secret path leaked into --json:\n{}",
+        text(&json.stdout)
+    );
+    // --show-paths shows it whole.
+    let shown = run(&[
+        "check-plugin",
+        path_str(&wasm),
+        "--event",
+        path_str(&fixture),
+        "--show-paths",
+    ]);
+    expect_exit(&shown, 0, "check-plugin hostile (fetch) --show-paths");
+    let shown = text(&shown.stdout);
+    assert!(
+        shown.contains(&format!("http      GET {target}  not sent")),
+        "{shown}"
     );
     assert!(
         stdout.contains(&format!("outbound     {}", capture.host())),

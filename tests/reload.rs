@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use support::admin;
 use support::capture::{CaptureServer, Captured};
 use support::db::{Attempt, Db};
 use support::host::{Client, Config, Env, Ingested};
@@ -436,5 +437,50 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
         );
     }
     db.wait_idle(SOON);
+    drop(host);
+}
+
+/// A manifest that fails to load shows in `GET /api/v1/plugins` (file, message, when) while the
+/// previous version stays loaded and active; a fixed manifest clears it.
+#[test]
+fn a_failed_load_shows_in_the_plugin_list_until_fixed() {
+    let env = Env::with_config(Config::with_admin());
+    let hash = env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let host = env.start();
+    let loaded = eventually("event-log loaded", SOON, || {
+        admin::plugin(&host, "event-log").filter(|p| p["loaded"] == true)
+    });
+    assert_eq!(loaded["load_error"], serde_json::Value::Null, "{loaded}");
+
+    env.put_plugin_file(
+        "event-log.toml",
+        b"[limits]\ntimeout_ms = \"not a number\"\n",
+    );
+    let broken = eventually("the load error in the plugin list", SOON, || {
+        admin::plugin(&host, "event-log").filter(|p| !p["load_error"].is_null())
+    });
+    let error = &broken["load_error"];
+    assert!(
+        error["file"]
+            .as_str()
+            .is_some_and(|file| file.ends_with("event-log.wasm")),
+        "{broken}"
+    );
+    assert!(
+        error["message"].as_str().is_some_and(
+            |message| message.contains("event-log.toml") && message.contains("not a number")
+        ),
+        "the message says what is wrong: {broken}"
+    );
+    assert!(error["at"].as_i64().is_some_and(|at| at > 0), "{broken}");
+    assert_eq!(error["active_hash"], hash.as_str(), "{broken}");
+    assert_eq!(broken["loaded"], true, "the old version stays: {broken}");
+    assert_eq!(broken["content_hash"], hash.as_str(), "{broken}");
+
+    env.put_plugin_file("event-log.toml", manifest(None, &[], &[]).as_bytes());
+    let fixed = eventually("the load error cleared", SOON, || {
+        admin::plugin(&host, "event-log").filter(|p| p["load_error"].is_null())
+    });
+    assert_eq!(fixed["loaded"], true, "{fixed}");
     drop(host);
 }

@@ -91,8 +91,8 @@ fn dead_letters_are_replayed_after_the_plugin_is_fixed() {
     assert_eq!(new["runs"][0]["outcome"], "done");
     assert_eq!(new["runs"][0]["attempt"], 1);
     assert_eq!(
-        old["status"], "dead",
-        "the dead letter itself stays as it was: {old}"
+        old["status"], "replayed",
+        "the replayed dead letter no longer reads dead, as in the list and the counts: {old}"
     );
     assert_eq!(old["replayed_by"], replay_id, "{old}");
     assert_eq!(old["runs"][0]["outcome"], "failed", "{old}");

@@ -120,6 +120,10 @@ pub struct CheckPluginArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Show the whole path and query of each request; by default only the first path segment is
+    /// shown and the rest masked (`/services/***`), as paths may hold secrets.
+    #[arg(long)]
+    pub show_paths: bool,
 }
 
 /// Flags shared by the commands that call the admin API.

@@ -28,7 +28,7 @@ pub use sqlite::SqliteStore;
 pub use view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
     EventSummary, LastError, Page, PluginActivity, Pruned, QueueDepth, QueueStats, Queued,
-    ReplayRefused, StatusCounts,
+    ReplayRefused, ShownStatus, StatusCounts,
 };
 
 use async_trait::async_trait;

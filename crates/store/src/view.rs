@@ -6,6 +6,41 @@ use serde::Serialize;
 
 use crate::{DeliveryStatus, Timestamp};
 
+/// A delivery's status as the admin API shows it: its [`DeliveryStatus`], except that a dead
+/// letter that was replayed reads `replayed` (its `replayed_by` names the replay), as the
+/// dead-letter list, the counts and the gauges no longer count it as dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ShownStatus {
+    /// Waiting for its time, its plugin, or an earlier event of its prospect.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// The plugin handled it.
+    Done,
+    /// The plugin chose not to act.
+    Skipped,
+    /// A dead letter not yet replayed.
+    Dead,
+    /// A dead letter that was replayed: the replay (`replayed_by`) carries on.
+    Replayed,
+}
+
+impl ShownStatus {
+    /// How a delivery in `status`, replayed by `replayed_by`, is shown.
+    pub fn of(status: DeliveryStatus, replayed_by: Option<i64>) -> Self {
+        match (status, replayed_by) {
+            (DeliveryStatus::Pending, _) => Self::Pending,
+            (DeliveryStatus::Running, _) => Self::Running,
+            (DeliveryStatus::Done, _) => Self::Done,
+            (DeliveryStatus::Skipped, _) => Self::Skipped,
+            (DeliveryStatus::Dead, None) => Self::Dead,
+            (DeliveryStatus::Dead, Some(_)) => Self::Replayed,
+        }
+    }
+}
+
 /// Deliveries by status. `dead` counts dead letters not yet replayed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -85,8 +120,8 @@ pub struct DeliverySummary {
     pub event_type: String,
     /// The plugin.
     pub plugin: String,
-    /// Its state.
-    pub status: DeliveryStatus,
+    /// Its state (`replayed`: a dead letter that was replayed).
+    pub status: ShownStatus,
     /// `ingest`, `replay` or `backfill`.
     pub origin: String,
     /// Attempts so far.

@@ -2,7 +2,7 @@
 
 use smartreach_store::{
     AttemptRecord, ClaimRequest, DeliveryFilter, DeliveryStatus, EventFilter, NewEvent, NewWebhook,
-    Next, ReplayRefused, SqliteStore, Store,
+    Next, ReplayRefused, ShownStatus, SqliteStore, Store,
 };
 
 fn webhook(id: &str, at: i64, event_type: &str, email: &str, plugins: &[&str]) -> NewWebhook {
@@ -216,6 +216,32 @@ async fn a_dead_letter_is_replayed_once_as_a_new_delivery() {
             .all(|d| d.origin == "replay" && d.replay_of.is_some())
     );
     assert_eq!(store.queue_stats(0).await.unwrap().by_plugin["crm"].dead, 0);
+
+    // The replayed dead letter reads `replayed` in the list and in its event's detail alike.
+    let all = store
+        .list_deliveries(
+            DeliveryFilter {
+                plugin: Some("crm".to_owned()),
+                ..DeliveryFilter::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .unwrap()
+        .items;
+    let letter = all.iter().find(|d| d.id == dead[0]).unwrap();
+    assert_eq!(letter.status, ShownStatus::Replayed, "{letter:?}");
+    assert_eq!(letter.replayed_by, Some(one));
+    let detail = store.event(letter.event_id.clone()).await.unwrap().unwrap();
+    let shown = detail
+        .deliveries
+        .iter()
+        .find(|d| d.summary.id == dead[0])
+        .unwrap();
+    assert_eq!(shown.summary.status, ShownStatus::Replayed, "{shown:?}");
+    let replay = all.iter().find(|d| d.id == one).unwrap();
+    assert_eq!(replay.status, ShownStatus::Pending, "{replay:?}");
 }
 
 #[tokio::test]

@@ -41,7 +41,10 @@ fn line(event: &Event) -> String {
     );
     push(&mut line, "email", prospect.email.as_deref());
     push(&mut line, "campaign", campaign);
-    push(&mut line, "attempt", Some(&event.attempt.to_string()));
+    // The host numbers attempts from 1 (its records and the admin API); the event counts the
+    // attempts that came before this one.
+    let number = event.attempt.saturating_add(1);
+    push(&mut line, "attempt", Some(&number.to_string()));
     line
 }
 
@@ -103,7 +106,7 @@ mod tests {
             line(&fixture("activity.email.replied")),
             "event=activity.email.replied id=wh-1:0 prospect_id=7702291 \
              email=rachel.goldberg@hudsonridge.example \
-             campaign=\"CFO Outreach – North America\" attempt=2"
+             campaign=\"CFO Outreach – North America\" attempt=3"
         );
     }
 
@@ -114,7 +117,8 @@ mod tests {
             line.starts_with("event=prospect.created id=wh-1:0 "),
             "{line}"
         );
-        assert!(line.ends_with(" campaign=- attempt=2"), "{line}");
+        // Two attempts came before: this is attempt 3, as the host records it.
+        assert!(line.ends_with(" campaign=- attempt=3"), "{line}");
     }
 
     #[test]

@@ -35,6 +35,22 @@ pub struct PluginInfo {
     delivery_counts: StatusCounts,
     /// Its most recent unsuccessful attempt.
     last_error: Option<LastError>,
+    /// The last load of its files, if it failed (cleared when a load succeeds); `loaded` and
+    /// `content_hash` then tell the version that stays active, if any.
+    load_error: Option<LoadErrorView>,
+}
+
+/// A failed load of a plugin's `.wasm` or manifest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoadErrorView {
+    /// The `.wasm` whose load failed (its manifest is `NAME.toml` beside it).
+    file: String,
+    /// What is wrong.
+    message: String,
+    /// When (Unix ms).
+    at: i64,
+    /// SHA-256 of the version that stays active, or null when none is.
+    active_hash: Option<String>,
 }
 
 /// A plugin's effective limits.
@@ -78,23 +94,40 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Probl
     for plugin in activity {
         let info = by_name
             .entry(plugin.plugin.clone())
-            .or_insert_with(|| PluginInfo {
-                name: plugin.plugin.clone(),
-                loaded: false,
-                content_hash: None,
-                description: None,
-                subscriptions: Vec::new(),
-                limits: None,
-                allowed_outbound_hosts: Vec::new(),
-                delivery_counts: StatusCounts::default(),
-                last_error: None,
-            });
+            .or_insert_with(|| unloaded_info(plugin.plugin.clone()));
         info.delivery_counts = plugin.deliveries;
         info.last_error = plugin.last_error;
+    }
+    for (name, failure) in app.registry.failures() {
+        let info = by_name
+            .entry(name.clone())
+            .or_insert_with(|| unloaded_info(name));
+        info.load_error = Some(LoadErrorView {
+            file: failure.file,
+            message: failure.message,
+            at: failure.at,
+            active_hash: info.content_hash.clone(),
+        });
     }
     Ok(Json(PluginList {
         items: by_name.into_values().collect(),
     }))
+}
+
+/// A plugin with no version loaded: known from its deliveries or a failed load.
+fn unloaded_info(name: String) -> PluginInfo {
+    PluginInfo {
+        name,
+        loaded: false,
+        content_hash: None,
+        description: None,
+        subscriptions: Vec::new(),
+        limits: None,
+        allowed_outbound_hosts: Vec::new(),
+        delivery_counts: StatusCounts::default(),
+        last_error: None,
+        load_error: None,
+    }
 }
 
 fn loaded_info(plugin: &Plugin) -> PluginInfo {
@@ -118,5 +151,6 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
         allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
         delivery_counts: StatusCounts::default(),
         last_error: None,
+        load_error: None,
     }
 }

@@ -3,11 +3,12 @@
 //! what it may do, and optionally runs it once on each data item of a webhook body, with outbound
 //! HTTP recorded and not sent ([`OutboundMode::RecordOnly`]).
 //!
-//! The requests of those runs are shown with their path and query, unlike in a host's records:
-//! the plugin's author runs this on their own machine, nothing is stored, and "which URL would it
-//! call" is the question being asked. Paths may hold secrets of the author's configuration, so
-//! mind where the output is pasted.
+//! The requests of those runs are shown by origin and the first segment of their path, the rest
+//! masked (`https://hooks.slack.com/services/***`): paths and queries may hold secrets of the
+//! author's configuration, and the host records only origins. `--show-paths` shows them whole,
+//! for the author asking "which URL would it call" on their own machine.
 
+mod mask;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -78,7 +79,13 @@ pub async fn check(args: &CheckPluginArgs) -> Result<Report, CheckError> {
     if let Some(events) = events {
         let mut runs = Vec::with_capacity(events.len());
         for event in &events {
-            runs.push(Run::of(event, plugin.invoke(event).await));
+            let mut run = Run::of(event, plugin.invoke(event).await);
+            if !args.show_paths {
+                for request in &mut run.requests {
+                    request.path = request.path.as_deref().map(mask::mask_path);
+                }
+            }
+            runs.push(run);
         }
         report.runs = Some(runs);
     }

@@ -21,6 +21,16 @@ struct PluginRow {
     #[serde(default)]
     delivery_counts: Counts,
     last_error: Option<LastError>,
+    #[serde(default)]
+    load_error: Option<LoadError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoadError {
+    file: String,
+    message: String,
+    at: Option<i64>,
+    active_hash: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +84,20 @@ fn render(page: &Page) -> Result<String, ClientError> {
     let mut out = table.render();
     // Errors are long sentences: below the table, one per plugin, rather than a cut column.
     for row in &rows {
+        if let Some(error) = &row.load_error {
+            let active = match &error.active_hash {
+                Some(hash) => format!("version {} stays active", short_hash(Some(hash))),
+                None => "no version is active".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "{}: load failed {} ({}; {active}): {}",
+                row.name,
+                time_text(error.at),
+                error.file,
+                error.message
+            );
+        }
         if let Some(error) = &row.last_error {
             let _ = writeln!(
                 out,
@@ -107,7 +131,9 @@ mod tests {
                 }),
                 json!({
                     "name": "broken", "loaded": false, "content_hash": null,
-                    "subscriptions": [], "delivery_counts": {}, "last_error": null
+                    "subscriptions": [], "delivery_counts": {}, "last_error": null,
+                    "load_error": {"file": "p/broken.wasm", "message": "bad manifest", "at": 0,
+                        "active_hash": null}
                 }),
             ],
             next_cursor: None,
@@ -135,6 +161,11 @@ mod tests {
         assert_eq!(
             lines[3],
             "event-log: last error 1970-01-01T00:00:00Z (delivery 17): trapped: unreachable"
+        );
+        assert_eq!(
+            lines[4],
+            "broken: load failed 1970-01-01T00:00:00Z (p/broken.wasm; no version is active): \
+             bad manifest"
         );
     }
 }

@@ -229,7 +229,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         cache_dir,
         log: LogConfig {
             format: raw.log.format,
-            filter: raw.log.filter,
+            filter: log_filter(&check, raw.log.filter)?,
         },
         ingest,
         sources,
@@ -241,6 +241,18 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         admin_token: raw.admin.token,
         http,
     })
+}
+
+/// `log.filter`, checked here so that its error names the layer that set it, as every key's does.
+fn log_filter(check: &Check<'_>, filter: String) -> Result<String, ConfigError> {
+    match tracing_subscriber::EnvFilter::try_new(&filter) {
+        Ok(_) => Ok(filter),
+        Err(err) => Err(check.invalid(
+            "log.filter",
+            format!("`{filter}` is not a valid filter: {err}"),
+            "use the RUST_LOG syntax, like \"info\" or \"info,smartreach_hooks=debug\"",
+        )),
+    }
 }
 
 fn sources(check: &Check<'_>, raw: Vec<RawSource>) -> Result<Vec<SourceConfig>, ConfigError> {
@@ -513,6 +525,16 @@ mod tests {
         assert!(config.delivery.retry_schedule.is_empty());
         assert_eq!(config.admin_token.as_deref(), Some("0123456789abcdef"));
         assert_eq!(config.data_dir, Path::new("data"));
+    }
+
+    #[test]
+    fn a_bad_log_filter_names_the_layer_that_set_it() {
+        let (key, text) = invalid("[log]\nfilter = \"info,=[\"");
+        assert_eq!(key, "log.filter");
+        assert!(
+            text.contains("is not a valid filter") && text.contains("set by"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -4,5 +4,5 @@
 mod registry;
 mod watch;
 
-pub use registry::{PluginSet, Registry};
+pub use registry::{LoadFailure, PluginSet, Registry};
 pub use watch::Watcher;

@@ -5,6 +5,19 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use smartreach_plugin_runtime::Plugin;
+use smartreach_store::Timestamp;
+
+/// The last failed load of a plugin's files, kept until a load of it succeeds or its `.wasm` is
+/// removed: the loaded version, if any, stays active meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadFailure {
+    /// The `.wasm` whose load failed (its manifest is beside it).
+    pub file: String,
+    /// What is wrong, as the log reports it.
+    pub message: String,
+    /// When the load failed (Unix ms).
+    pub at: Timestamp,
+}
 
 /// The plugins loaded at one moment, by name.
 #[derive(Default)]
@@ -43,10 +56,11 @@ impl PluginSet {
     }
 }
 
-/// The current [`PluginSet`].
+/// The current [`PluginSet`], and the plugins whose last load failed.
 #[derive(Default)]
 pub struct Registry {
     current: RwLock<Arc<PluginSet>>,
+    failures: RwLock<BTreeMap<String, LoadFailure>>,
 }
 
 impl Registry {
@@ -68,6 +82,30 @@ impl Registry {
     /// Removes the plugin called `name`; returns it.
     pub fn remove(&self, name: &str) -> Option<Arc<Plugin>> {
         self.update(|plugins| plugins.remove(name))
+    }
+
+    /// Records that the last load of `name` failed.
+    pub fn set_failure(&self, name: &str, failure: LoadFailure) {
+        self.failures
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(name.to_owned(), failure);
+    }
+
+    /// Forgets the failed load of `name`: it loaded, or its `.wasm` is gone.
+    pub fn clear_failure(&self, name: &str) {
+        self.failures
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .remove(name);
+    }
+
+    /// The plugins whose last load failed, by name.
+    pub fn failures(&self) -> BTreeMap<String, LoadFailure> {
+        self.failures
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 
     fn update<T>(&self, change: impl FnOnce(&mut BTreeMap<String, Arc<Plugin>>) -> T) -> T {

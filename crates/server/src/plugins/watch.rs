@@ -20,7 +20,7 @@ use std::time::SystemTime;
 
 use smartreach_plugin_runtime::Runtime;
 
-use super::Registry;
+use super::{LoadFailure, Registry};
 
 /// What identifies a version of a file: which file it is (device, inode), its size, its
 /// modification time and its status-change time (which no tool can set back: every write and
@@ -116,6 +116,7 @@ impl Watcher {
             .collect();
         for name in gone {
             self.seen.remove(&name);
+            self.registry.clear_failure(&name);
             if self.registry.remove(&name).is_some() {
                 tracing::info!(
                     plugin = %name,
@@ -135,6 +136,7 @@ impl Watcher {
                     let plugin = Arc::new(plugin);
                     let hash = plugin.content_hash().to_owned();
                     let subscriptions = format!("{:?}", plugin.subscriptions());
+                    self.registry.clear_failure(&name);
                     match self.registry.insert(plugin) {
                         Some(old) => tracing::info!(
                             plugin = %name, hash = %hash, previous = %old.content_hash(), ?cache,
@@ -156,6 +158,14 @@ impl Watcher {
                         error = %err,
                         "plugin not loaded: {err}; {}",
                         active.as_deref().unwrap_or("no version of it is active")
+                    );
+                    self.registry.set_failure(
+                        &name,
+                        LoadFailure {
+                            file: path.display().to_string(),
+                            message: err.to_string(),
+                            at: crate::clock::now_ms(),
+                        },
                     );
                     report.failed.push(path);
                 }

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
-    EventSummary, LastError, Page, PluginActivity, QueueStats, StatusCounts,
+    EventSummary, LastError, Page, PluginActivity, QueueStats, ShownStatus, StatusCounts,
 };
 use crate::{DeliveryStatus, StoreError};
 
@@ -332,18 +332,20 @@ fn event_summary(row: &Row<'_>) -> rusqlite::Result<EventSummary> {
 
 fn delivery_summary(row: &Row<'_>) -> rusqlite::Result<DeliverySummary> {
     let status: String = row.get(4)?;
+    let status = DeliveryStatus::from_name(&status).unwrap_or(DeliveryStatus::Pending);
+    let replayed_by = row.get(10)?;
     Ok(DeliverySummary {
         id: row.get(0)?,
         event_id: row.get(1)?,
         event_type: row.get(2)?,
         plugin: row.get(3)?,
-        status: DeliveryStatus::from_name(&status).unwrap_or(DeliveryStatus::Pending),
+        status: ShownStatus::of(status, replayed_by),
         origin: row.get(5)?,
         attempts: row.get(6)?,
         next_attempt_at: row.get(7)?,
         last_error: row.get(8)?,
         replay_of: row.get(9)?,
-        replayed_by: row.get(10)?,
+        replayed_by,
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
     })
