@@ -1,7 +1,7 @@
 //! event-log: writes one structured line per event through the host log, at info level:
 //!
 //! ```text
-//! event=activity.email.replied id=wh-1:0 prospect_id=7702291 email=rachel@hudsonridge.example campaign="CFO Outreach" attempt=0
+//! event=activity.email.replied id=wh-1:0 prospect_id=7702291 email=rachel@hudsonridge.example campaign="CFO Outreach" attempt=1
 //! ```
 //!
 //! Values that contain spaces, quotes, `=` or control characters are quoted; missing ones are `-`.
