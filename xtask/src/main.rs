@@ -4,7 +4,9 @@
 
 mod bench;
 mod codegen;
+mod conformance;
 mod fuzz;
+mod host;
 mod plugins;
 mod run;
 mod test;
@@ -24,11 +26,15 @@ tasks:
                     [--rate R] [--keep] [--json FILE] [--no-criterion])
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
+  conformance       check the host against its OpenAPI document with schemathesis (pinned, in a
+                    virtualenv under the target folder) on a debug host holding data in every
+                    table ([--keep]: keep the host's folder)
   fuzz              run the libFuzzer targets of fuzz/ on stable, 20 s each by default
                     ([--seconds N] [TARGET...])
   plugins           build the wasm plugins, install the examples in data/plugins/ (--out DIR)
   run               build the example plugins and start the host on the defaults (flags go to serve)
-  test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests
+  test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests, the
+                    conformance run, fuzzing
 ";
 
 fn main() -> ExitCode {
@@ -38,6 +44,7 @@ fn main() -> ExitCode {
         ["bench", rest @ ..] => bench::run(rest),
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
+        ["conformance", rest @ ..] => conformance::run(rest),
         ["fuzz", rest @ ..] => fuzz::run(rest),
         ["plugins", rest @ ..] => plugins::run(rest),
         ["run", rest @ ..] => run::run(rest),

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{codegen, fuzz, plugins, wasm_target, workspace_root};
+use crate::{codegen, conformance, fuzz, plugins, wasm_target, workspace_root};
 
 const PLUGINS: &str = "plugins/Cargo.toml";
 
@@ -12,8 +12,8 @@ const PLUGINS: &str = "plugins/Cargo.toml";
 /// replays every earlier finding), not a search; `cargo xtask fuzz --seconds N` searches longer.
 const FUZZ_SECONDS: u32 = 20;
 
-/// Runs formatting, lints, codegen drift, the wasm builds, every test of both workspaces, and
-/// each fuzz target for a bounded time.
+/// Runs formatting, lints, codegen drift, the wasm builds, every test of both workspaces, the
+/// OpenAPI conformance run, and each fuzz target for a bounded time.
 pub fn run() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["fmt", "--all", "--check", "--manifest-path", PLUGINS])?;
@@ -57,6 +57,8 @@ pub fn run() -> Result<()> {
         ],
         &ci,
     )?;
+    println!("$ cargo xtask conformance");
+    conformance::check(false)?;
     cargo(&["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"])?;
     fuzz::fuzz(&fuzz::TARGETS, FUZZ_SECONDS)
 }

@@ -1,29 +1,20 @@
-//! The host under load: the release `smartreach-hooks` binary as a child process, started on a
-//! temp dir of its own, and what `/proc` tells about it while it runs (resident memory, CPU time).
+//! The host under load: the temp dir the release `smartreach-hooks` binary runs in, and what
+//! `/proc` tells about it while it runs (resident memory, CPU time). The process itself is
+//! [`crate::host::Host`].
 
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
+
+use crate::host::toml_string;
 
 /// The token of the one configured source; the load generator posts to `/hooks/smartreach/TOKEN`.
 pub const TOKEN: &str = "bench-token-0123456789abcdef";
-
-/// The line the host prints on stdout once it listens; the address follows it.
-const LISTENING: &str = "smartreach-hooks listening on http://";
-
-/// How long a start may take: the first start compiles the plugin.
-const START_TIMEOUT: Duration = Duration::from_secs(180);
-
-/// How long the host may take to exit after SIGTERM (its default grace period is 30 s).
-const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Clock ticks per second of `/proc/PID/stat` times (`USER_HZ`, 100 on every Linux platform).
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -103,151 +94,9 @@ impl HostDir {
     }
 }
 
-/// A TOML basic string holding `value`.
-fn toml_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The running host process.
-pub struct Host {
-    child: Child,
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its process id.
-    pub pid: u32,
-    /// How long it took from spawn to the listening line.
-    pub started_in: Duration,
-    stopped: bool,
-}
-
-/// How the host ended after SIGTERM.
-pub struct Stopped {
-    /// Its exit status.
-    pub status: ExitStatus,
-    /// How long it took to exit after the signal (or until it was killed).
-    pub took: Duration,
-    /// Whether it was still running [`STOP_TIMEOUT`] after SIGTERM, and so was killed.
-    pub killed: bool,
-}
-
-impl Host {
-    /// Starts `binary serve --config FILE` in `dir` with no `SMARTREACH_HOOKS_*` variable in its
-    /// environment (the host reads them as configuration and refuses unknown ones), its log in
-    /// the folder's `host.log`, and returns once it printed the address it listens on.
-    pub fn start(binary: &Path, dir: &HostDir) -> Result<Self> {
-        let mut command = Command::new(binary);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("SMARTREACH_HOOKS_") {
-                command.env_remove(name);
-            }
-        }
-        let log = File::create(dir.log()).context("creating the host's log file")?;
-        let started = Instant::now();
-        let mut child = command
-            .arg("serve")
-            .arg("--config")
-            .arg(dir.config())
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().context("the host's stdout")?;
-        let (address_tx, address_rx) = mpsc::channel();
-        // Reads stdout to its end, so that the host never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.trim().strip_prefix(LISTENING) {
-                    let _ = address_tx.send(rest.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        let pid = child.id();
-        let address = match address_rx.recv_timeout(START_TIMEOUT) {
-            Ok(address) => address,
-            Err(err) => {
-                let _ = child.kill();
-                let status = child.wait();
-                bail!(
-                    "the host did not print `{LISTENING}...` ({err}; {status:?}); see {}",
-                    dir.log().display()
-                );
-            }
-        };
-        let addr = address
-            .parse()
-            .with_context(|| format!("the address in the listening line: {address:?}"))?;
-        Ok(Self {
-            child,
-            addr,
-            pid,
-            started_in: started.elapsed(),
-            stopped: false,
-        })
-    }
-
-    /// Sends SIGTERM with `kill(1)` and waits for the host to exit; kills it (SIGKILL) when it is
-    /// still running after [`STOP_TIMEOUT`].
-    pub fn stop(&mut self) -> Result<Stopped> {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid.to_string())
-            .status()
-            .context("running kill -TERM")?;
-        if !status.success() {
-            bail!("kill -TERM {} failed ({status})", self.pid);
-        }
-        let signalled = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().context("waiting for the host")? {
-                self.stopped = true;
-                return Ok(Stopped {
-                    status,
-                    took: signalled.elapsed(),
-                    killed: false,
-                });
-            }
-            if signalled.elapsed() > STOP_TIMEOUT {
-                self.child.kill().context("killing the host")?;
-                let status = self.child.wait().context("waiting for the host")?;
-                self.stopped = true;
-                return Ok(Stopped {
-                    status,
-                    took: signalled.elapsed(),
-                    killed: true,
-                });
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Peak resident set size so far (`VmHWM`), in bytes.
-    pub fn peak_rss(&self) -> Result<u64> {
-        status_field(self.pid, "VmHWM:")
-    }
-}
-
-impl Drop for Host {
-    /// Kills a host still running, e.g. when the bench stopped on an error.
-    fn drop(&mut self) {
-        if !self.stopped {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// Peak resident set size of process `pid` so far (`VmHWM`), in bytes.
+pub fn peak_rss(pid: u32) -> Result<u64> {
+    status_field(pid, "VmHWM:")
 }
 
 /// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), in bytes.

@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::host::Host;
 use crate::{plugins, workspace_root};
-use host::{Host, HostDir, RssSampler};
+use host::{HostDir, RssSampler};
 use load::{Bodies, Generator};
 use report::Report;
 
@@ -195,7 +196,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     }
     let bodies = Bodies::from_fixture(&root.join(FIXTURE))?;
     let body_bytes = bodies.size();
-    let mut host = Host::start(&binary, &dir)?;
+    let mut host = Host::start(&binary, dir.path(), &dir.config(), &dir.log(), &[])?;
     eprintln!(
         "bench: host pid {} listening on {} (started in {:.1} s); folder {}",
         host.pid,
@@ -227,7 +228,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     let (cpu, rss_peaks) = stages.finish();
 
     let snapshot = delivery::snapshot(&db)?;
-    let peak_rss = host.peak_rss()?;
+    let peak_rss = host::peak_rss(host.pid)?;
     drop(db);
     // Close the client's connections before the host shuts down.
     drop(generator);
