@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod backfill;
+mod contract;
 mod deliveries;
 mod events;
 mod replay;

@@ -10,24 +10,57 @@ use serde::{Deserialize, Serialize};
 use smartreach_store::{DeliveryFilter, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ids::is_delivery_cursor;
 use super::query::{limit, parsed, store_failed};
 use crate::app::App;
 use crate::problem::Problem;
 
-/// Filters of the delivery list.
+/// Filters and paging of the delivery list. Any other query parameter is refused (400).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
-    /// `pending`, `running`, `done`, `skipped` or `dead` (dead letters not yet replayed).
-    status: Option<String>,
+    /// Only deliveries in this state (`dead`: dead letters not yet replayed).
+    #[param(inline)]
+    status: Option<StatusFilter>,
     /// Only this plugin.
     plugin: Option<String>,
     /// Only events of this type.
     event_type: Option<String>,
-    /// Items per page (1..=500, default 50).
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: a delivery id.
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
+}
+
+/// The states the delivery list filters on.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    /// Waiting for its time, its plugin, or an earlier event of its prospect.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// The plugin handled it.
+    Done,
+    /// The plugin chose not to act.
+    Skipped,
+    /// A dead letter not yet replayed.
+    Dead,
+}
+
+impl From<StatusFilter> for DeliveryStatus {
+    fn from(filter: StatusFilter) -> Self {
+        match filter {
+            StatusFilter::Pending => DeliveryStatus::Pending,
+            StatusFilter::Running => DeliveryStatus::Running,
+            StatusFilter::Done => DeliveryStatus::Done,
+            StatusFilter::Skipped => DeliveryStatus::Skipped,
+            StatusFilter::Dead => DeliveryStatus::Dead,
+        }
+    }
 }
 
 /// A page of deliveries, newest first.
@@ -41,10 +74,17 @@ pub struct DeliveryPage {
 
 /// Lists deliveries.
 #[utoipa::path(
-    get, path = "/api/v1/deliveries", tag = "deliveries",
+    get, path = "/api/v1/deliveries", tag = "deliveries", operation_id = "list_deliveries",
     params(DeliveryQuery),
     responses(
-        (status = 200, description = "A page of deliveries, newest first", body = DeliveryPage),
+        (status = 200, description = "A page of deliveries, newest first", body = DeliveryPage, links(
+            ("replay_delivery" = (operation_id = "replay_delivery",
+                parameters(("id" = "$response.body#/items/0/id")),
+                description = "Replay the first delivery of the page")),
+            ("show_event" = (operation_id = "show_event",
+                parameters(("id" = "$response.body#/items/0/event_id")),
+                description = "The event of the first delivery of the page")),
+        )),
         (status = 400, description = "Invalid query", body = crate::problem::ProblemDoc),
         (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
@@ -55,29 +95,18 @@ pub async fn list(
     query: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<DeliveryPage>, Problem> {
     let query = parsed(query)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(name) => Some(DeliveryStatus::from_name(name).ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-query",
-                "Invalid query string",
-                format!("status `{name}` is not one of pending, running, done, skipped, dead"),
-            )
-        })?),
-    };
     if let Some(cursor) = &query.cursor
-        && cursor.parse::<i64>().is_err()
+        && !is_delivery_cursor(cursor)
     {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-query",
             "Invalid query string",
-            format!("cursor `{cursor}` is not a next_cursor this API gave out"),
+            format!("cursor `{cursor}` is not a next_cursor this API gave out (a delivery id)"),
         ));
     }
     let filter = DeliveryFilter {
-        status,
+        status: query.status.map(DeliveryStatus::from),
         plugin: query.plugin,
         event_type: query.event_type,
     };

@@ -10,25 +10,34 @@ use serde::{Deserialize, Serialize};
 use smartreach_store::{EventDetail, EventFilter, EventSummary};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ids::is_event_id;
 use super::query::{limit, parsed, store_failed};
+use super::unix_ms;
 use crate::app::App;
 use crate::problem::Problem;
 
-/// Filters of the event list.
+/// Filters and paging of the event list. Any other query parameter is refused (400).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EventQuery {
-    /// Only events of this type.
+    /// Only events of this type (exact match).
     event_type: Option<String>,
     /// Received at or after (Unix ms).
+    #[serde(default, deserialize_with = "unix_ms::in_query")]
+    #[param(minimum = 0, maximum = 253_402_300_799_999_i64)]
     since: Option<i64>,
     /// Received before (Unix ms).
+    #[serde(default, deserialize_with = "unix_ms::in_query")]
+    #[param(minimum = 0, maximum = 253_402_300_799_999_i64)]
     until: Option<i64>,
     /// Only this prospect email (exact match).
     email: Option<String>,
-    /// Items per page (1..=500, default 50).
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: an event id.
+    #[param(pattern = "^[0-9A-HJKMNP-TV-Z]{26}:[0-9]{1,10}$")]
     cursor: Option<String>,
 }
 
@@ -43,10 +52,13 @@ pub struct EventPage {
 
 /// Lists stored events.
 #[utoipa::path(
-    get, path = "/api/v1/events", tag = "events",
+    get, path = "/api/v1/events", tag = "events", operation_id = "list_events",
     params(EventQuery),
     responses(
-        (status = 200, description = "A page of events, newest first", body = EventPage),
+        (status = 200, description = "A page of events, newest first", body = EventPage, links(
+            ("show_event" = (operation_id = "show_event", parameters(("id" = "$response.body#/items/0/id")),
+                description = "The first event of the page")),
+        )),
         (status = 400, description = "Invalid query", body = crate::problem::ProblemDoc),
         (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
@@ -57,6 +69,16 @@ pub async fn list(
     query: Result<Query<EventQuery>, QueryRejection>,
 ) -> Result<Json<EventPage>, Problem> {
     let query = parsed(query)?;
+    if let Some(cursor) = &query.cursor
+        && !is_event_id(cursor)
+    {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "Invalid query string",
+            format!("cursor `{cursor}` is not a next_cursor this API gave out (an event id)"),
+        ));
+    }
     let filter = EventFilter {
         event_type: query.event_type,
         since: query.since,
@@ -76,8 +98,9 @@ pub async fn list(
 
 /// One event with its deliveries, their attempts, and the plugins' log lines.
 #[utoipa::path(
-    get, path = "/api/v1/events/{id}", tag = "events",
-    params(("id" = String, Path, description = "Event id, `{webhook_id}:{index}`")),
+    get, path = "/api/v1/events/{id}", tag = "events", operation_id = "show_event",
+    params(("id" = String, Path, description = "Event id, `{webhook_id}:{index}`",
+        pattern = "^[0-9A-HJKMNP-TV-Z]{26}:[0-9]{1,10}$")),
     responses(
         (status = 200, description = "The event", body = EventDetail),
         (status = 404, description = "No such event", body = crate::problem::ProblemDoc),

@@ -4,10 +4,12 @@
 mod auth;
 mod deliveries;
 mod events;
+mod ids;
 pub mod openapi;
 mod plugins;
 mod query;
 mod replay;
+mod unix_ms;
 
 use std::sync::Arc;
 

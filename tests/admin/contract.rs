@@ -1,0 +1,84 @@
+//! The admin API refuses what its OpenAPI document declares refused and accepts what it declares
+//! accepted (the conformance run, `cargo xtask conformance`, checks the same with generated
+//! requests; these pin the cases it found).
+
+use serde_json::json;
+
+use crate::support::admin::{assert_problem, get_json, plugin};
+use crate::support::host::{ADMIN_TOKEN, Config, Env, Host};
+use crate::support::plugins::manifest_for;
+use crate::support::{SOON, eventually};
+
+/// A host with the admin API and `log` (event-log) subscribed to `prospect.created` only.
+fn host_with_log(env: &Env) -> Host {
+    env.install(
+        "log",
+        "event_log",
+        Some(&manifest_for(&["prospect.created"], None, &[], &[])),
+    );
+    let host = env.start();
+    eventually("log to be loaded", SOON, || {
+        plugin(&host, "log")
+            .is_some_and(|p| p["loaded"] == true)
+            .then_some(())
+    });
+    host
+}
+
+/// `POST path` with the admin token, `content_type` and `body` as they are.
+fn post_raw(
+    host: &Host,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> crate::support::host::Response {
+    host.post(
+        path,
+        Some(content_type),
+        &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+        body.as_bytes(),
+    )
+}
+
+/// A query parameter the list does not take is refused, naming it and the ones it takes
+/// (`?type=` used to return everything); so are cursors that no page gave out and times outside
+/// 0..=9999-12-31. A whole number written with a zero fraction is the integer it equals.
+#[test]
+fn the_lists_refuse_unknown_parameters_foreign_cursors_and_times_out_of_range() {
+    let env = Env::with_config(Config::with_admin());
+    let host = env.start();
+    for (path, parameter, accepted) in [
+        ("/api/v1/events?type=prospect.created", "type", "event_type"),
+        ("/api/v1/deliveries?state=dead", "state", "status"),
+    ] {
+        let problem = assert_problem(&host.admin_get(path), 400, "invalid-query");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("`{parameter}`")) && detail.contains(accepted),
+            "{path}: names the parameter and the accepted ones: {problem}"
+        );
+    }
+    for bad in [
+        "/api/v1/events?cursor=",
+        "/api/v1/events?cursor=x",
+        "/api/v1/events?cursor=01JAAAAAAAAAAAAAAAAAAAAAAA",
+        "/api/v1/deliveries?cursor=",
+        "/api/v1/deliveries?cursor=-5",
+        "/api/v1/deliveries?cursor=007",
+        "/api/v1/events?since=-1",
+        "/api/v1/events?until=253402300800000",
+        "/api/v1/events?since=1.5",
+        "/api/v1/deliveries?status=replayed",
+    ] {
+        assert_problem(&host.admin_get(bad), 400, "invalid-query");
+    }
+    for good in [
+        "/api/v1/events?cursor=01JAAAAAAAAAAAAAAAAAAAAAAA:0&since=0&until=253402300799999",
+        "/api/v1/events?since=5.0",
+        "/api/v1/deliveries?cursor=42&status=dead&limit=500",
+    ] {
+        assert_eq!(get_json(&host, good)["items"], json!([]), "{good}");
+    }
+    drop(host);
+}
+
