@@ -82,3 +82,80 @@ fn the_lists_refuse_unknown_parameters_foreign_cursors_and_times_out_of_range() 
     drop(host);
 }
 
+/// A backfill body is exactly `event_types`, `since` and `until`: another member, a time out of
+/// range or a fraction is refused (400), a whole number with a zero fraction accepted; a body
+/// not sent as JSON is 415; types the plugin does not subscribe to are a conflict with its
+/// subscriptions (409 `not-subscribed`), not a malformed request.
+#[test]
+fn a_backfill_body_is_taken_as_declared() {
+    let env = Env::with_config(Config::with_admin());
+    let host = host_with_log(&env);
+    let path = "/api/v1/plugins/log/backfill";
+    for bad in [
+        r#"{"since": 0, "extra": 1}"#,
+        r#"{"since": -1}"#,
+        r#"{"since": 1.5}"#,
+        r#"{"since": 0, "until": 253402300800000}"#,
+        r#"{"since": "0"}"#,
+        r#"{"since": 0, "event_types": []}"#,
+    ] {
+        assert_problem(
+            &post_raw(&host, path, "application/json", bad),
+            400,
+            "invalid-body",
+        );
+    }
+    let response = post_raw(
+        &host,
+        path,
+        "application/json",
+        r#"{"since": 2647452572.0}"#,
+    );
+    assert_eq!(response.status, 202, "{response:?}");
+    assert_eq!(response.json()["count"], 0, "{response:?}");
+    assert_problem(
+        &post_raw(&host, path, "text/plain", r#"{"since": 0}"#),
+        415,
+        "unsupported-media-type",
+    );
+    let problem = assert_problem(
+        &post_raw(
+            &host,
+            path,
+            "application/json",
+            r#"{"since": 0, "event_types": ["prospect.created", "activity.email.sent"]}"#,
+        ),
+        409,
+        "not-subscribed",
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("activity.email.sent"),
+        "{problem}"
+    );
+    drop(host);
+}
+
+/// A plugin route's `{name}` must be a plugin name (letters, digits, `_`, `-`), else 400
+/// `invalid-path`: replaying the dead letters of `null,null` used to answer 202.
+#[test]
+fn plugin_routes_refuse_what_cannot_be_a_plugin_name() {
+    let env = Env::with_config(Config::with_admin());
+    let host = host_with_log(&env);
+    for name in ["null%2Cnull", "a.b", "%20"] {
+        let response = host.admin_post(&format!("/api/v1/plugins/{name}/replay-dead"), None);
+        assert_problem(&response, 400, "invalid-path");
+        let response = host.admin_post(
+            &format!("/api/v1/plugins/{name}/backfill"),
+            Some(&json!({ "since": 0 })),
+        );
+        assert_problem(&response, 400, "invalid-path");
+    }
+    let response = host.admin_post("/api/v1/plugins/gone_plugin-2/replay-dead", None);
+    assert_eq!(response.status, 202, "{response:?}");
+    assert_eq!(response.json()["count"], 0, "{response:?}");
+    drop(host);
+}
+

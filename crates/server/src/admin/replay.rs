@@ -14,8 +14,10 @@ use smartreach_store::{Queued, ReplayRefused};
 use utoipa::ToSchema;
 
 use super::query::store_failed;
+use super::unix_ms;
 use crate::app::App;
 use crate::clock::now_ms;
+use crate::plugins::is_plugin_name;
 use crate::problem::Problem;
 
 fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
@@ -24,10 +26,14 @@ fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
 
 /// Replays one finished delivery (done, skipped or dead) as a new delivery.
 #[utoipa::path(
-    post, path = "/api/v1/deliveries/{id}/replay", tag = "replay",
-    params(("id" = i64, Path, description = "Delivery id")),
+    post, path = "/api/v1/deliveries/{id}/replay", tag = "replay", operation_id = "replay_delivery",
+    params(("id" = i64, Path, description = "Delivery id", minimum = 1)),
     responses(
-        (status = 202, description = "Queued", body = Queued),
+        (status = 202, description = "Queued: the new delivery's id", body = Queued, links(
+            ("replay_delivery" = (operation_id = "replay_delivery",
+                parameters(("id" = "$response.body#/deliveries/0")),
+                description = "Replay the replay: refused (409) until it has finished")),
+        )),
         (status = 404, description = "No such delivery", body = crate::problem::ProblemDoc),
         (status = 409, description = "Still pending or running", body = crate::problem::ProblemDoc),
         (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
@@ -81,10 +87,11 @@ pub async fn one(
 
 /// Replays every dead letter of a plugin (after it was fixed), oldest first.
 #[utoipa::path(
-    post, path = "/api/v1/plugins/{name}/replay-dead", tag = "replay",
-    params(("name" = String, Path, description = "Plugin name")),
+    post, path = "/api/v1/plugins/{name}/replay-dead", tag = "replay", operation_id = "replay_dead",
+    params(("name" = String, Path, description = "Plugin name", pattern = "^[A-Za-z0-9_-]+$")),
     responses(
-        (status = 202, description = "Queued", body = Queued),
+        (status = 202, description = "Queued: one new delivery per dead letter (none when it has none)",
+            body = Queued),
         (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
@@ -93,6 +100,7 @@ pub async fn dead(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
+    let name = plugin_name(name)?;
     let queued = app
         .store
         .replay_dead(name.clone(), now_ms())
@@ -103,23 +111,28 @@ pub async fn dead(
     Ok(accepted(queued))
 }
 
-/// What to backfill.
+/// What to backfill. Any other member is refused (400).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BackfillRequest {
-    /// Event types; default: the plugin's subscriptions.
+    /// Event types, each one the plugin subscribes to; default: its subscriptions.
     #[serde(default)]
+    #[schema(min_items = 1)]
     event_types: Option<Vec<String>>,
     /// Events received at or after (Unix ms).
+    #[serde(deserialize_with = "unix_ms::required")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     since: i64,
     /// Events received before (Unix ms); default: now.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_ms::optional")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     until: Option<i64>,
 }
 
 /// Runs a loaded plugin over stored events: one new delivery per matching event it has none of.
 #[utoipa::path(
-    post, path = "/api/v1/plugins/{name}/backfill", tag = "replay",
-    params(("name" = String, Path, description = "Plugin name")),
+    post, path = "/api/v1/plugins/{name}/backfill", tag = "replay", operation_id = "backfill",
+    params(("name" = String, Path, description = "Plugin name", pattern = "^[A-Za-z0-9_-]+$")),
     request_body = BackfillRequest,
     responses(
         (status = 202, description = "Queued", body = Queued),
@@ -134,13 +147,20 @@ pub async fn backfill(
     Path(name): Path<String>,
     body: Result<Json<BackfillRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
-    let Json(request) = body.map_err(|rejection| {
-        Problem::new(
+    let name = plugin_name(name)?;
+    let Json(request) = body.map_err(|rejection| match rejection {
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Body must be JSON",
+            "send the backfill as `Content-Type: application/json`",
+        ),
+        other => Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-body",
             "Invalid request body",
-            rejection.body_text(),
-        )
+            other.body_text(),
+        ),
     })?;
     let Some(plugin) = app.registry.snapshot().get(&name).cloned() else {
         return Err(Problem::new(
@@ -199,11 +219,33 @@ fn backfill_types(
             if foreign.is_empty() {
                 Ok(Some(types))
             } else {
-                Err(invalid(format!(
-                    "plugin `{plugin}` does not subscribe to {}; it would not handle them",
-                    foreign.join(", ")
-                )))
+                // The body is well formed; the plugin's subscriptions (which a reload may
+                // change) refuse it.
+                Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "not-subscribed",
+                    "Plugin does not subscribe to the event types",
+                    format!(
+                        "plugin `{plugin}` does not subscribe to {}; it would not handle them",
+                        foreign.join(", ")
+                    ),
+                ))
             }
         }
     }
+}
+
+/// The `{name}` of a plugin route, refused (400 `invalid-path`) unless it can be a plugin's name.
+fn plugin_name(name: String) -> Result<String, Problem> {
+    if is_plugin_name(&name) {
+        return Ok(name);
+    }
+    Err(Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-path",
+        "Invalid path parameter",
+        format!(
+            "`{name}` is not a plugin name: letters, digits, `_` and `-`, as in the plugin folder"
+        ),
+    ))
 }

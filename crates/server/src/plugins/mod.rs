@@ -5,4 +5,4 @@ mod registry;
 mod watch;
 
 pub use registry::{LoadFailure, PluginSet, Registry};
-pub use watch::Watcher;
+pub use watch::{Watcher, is_plugin_name};

@@ -201,8 +201,8 @@ fn list(dir: &Path) -> std::io::Result<BTreeMap<String, Seen>> {
 }
 
 /// A plugin's name: letters, digits, `_` and `-`, so that a temporary copy (`.x.wasm`,
-/// `x.tmp.wasm`) is never loaded as a plugin of its own.
-fn is_plugin_name(name: &str) -> bool {
+/// `x.tmp.wasm`) is never loaded as a plugin of its own. The admin API refuses other names.
+pub fn is_plugin_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
