@@ -159,3 +159,16 @@ fn plugin_routes_refuse_what_cannot_be_a_plugin_name() {
     drop(host);
 }
 
+/// The OpenAPI document is public (it describes routes, never data) and is the committed one.
+#[test]
+fn the_openapi_document_is_public_and_the_committed_one() {
+    let env = Env::with_config(Config::with_admin());
+    let host = env.start();
+    let response = host.get_with_token("/api/v1/openapi.json", None);
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.content_type.as_deref(), Some("application/json"));
+    let committed =
+        std::fs::read_to_string(crate::support::repo_root().join("schema/openapi.json")).unwrap();
+    assert_eq!(response.body, committed);
+    drop(host);
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use smartreach_store::{DeliveryFilter, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ids::is_delivery_cursor;
+use super::ids::{DELIVERY_CURSOR_PATTERN, is_delivery_cursor};
 use super::query::{limit, parsed, store_failed};
 use crate::app::App;
 use crate::problem::Problem;
@@ -85,8 +85,6 @@ pub struct DeliveryPage {
                 parameters(("id" = "$response.body#/items/0/event_id")),
                 description = "The event of the first delivery of the page")),
         )),
-        (status = 400, description = "Invalid query", body = crate::problem::ProblemDoc),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
 )]
@@ -102,7 +100,10 @@ pub async fn list(
             StatusCode::BAD_REQUEST,
             "invalid-query",
             "Invalid query string",
-            format!("cursor `{cursor}` is not a next_cursor this API gave out (a delivery id)"),
+            format!(
+                "cursor `{cursor}` is not a next_cursor this API gave out (a delivery id, \
+                 {DELIVERY_CURSOR_PATTERN})"
+            ),
         ));
     }
     let filter = DeliveryFilter {

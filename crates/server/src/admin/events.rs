@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use smartreach_store::{EventDetail, EventFilter, EventSummary};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ids::is_event_id;
+use super::ids::{EVENT_ID_PATTERN, is_event_id};
 use super::query::{limit, parsed, store_failed};
 use super::unix_ms;
 use crate::app::App;
@@ -59,8 +59,6 @@ pub struct EventPage {
             ("show_event" = (operation_id = "show_event", parameters(("id" = "$response.body#/items/0/id")),
                 description = "The first event of the page")),
         )),
-        (status = 400, description = "Invalid query", body = crate::problem::ProblemDoc),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
 )]
@@ -76,7 +74,10 @@ pub async fn list(
             StatusCode::BAD_REQUEST,
             "invalid-query",
             "Invalid query string",
-            format!("cursor `{cursor}` is not a next_cursor this API gave out (an event id)"),
+            format!(
+                "cursor `{cursor}` is not a next_cursor this API gave out (an event id, \
+                 {EVENT_ID_PATTERN})"
+            ),
         ));
     }
     let filter = EventFilter {
@@ -103,8 +104,6 @@ pub async fn list(
         pattern = "^[0-9A-HJKMNP-TV-Z]{26}:[0-9]{1,10}$")),
     responses(
         (status = 200, description = "The event", body = EventDetail),
-        (status = 404, description = "No such event", body = crate::problem::ProblemDoc),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
 )]

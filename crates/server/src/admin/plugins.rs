@@ -77,10 +77,17 @@ pub struct PluginList {
 
 /// Lists plugins: the loaded ones and those that only have deliveries.
 #[utoipa::path(
-    get, path = "/api/v1/plugins", tag = "plugins",
+    get, path = "/api/v1/plugins", tag = "plugins", operation_id = "list_plugins",
     responses(
-        (status = 200, description = "Every plugin", body = PluginList),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
+        (status = 200, description = "Every plugin", body = PluginList, links(
+            ("replay_dead" = (operation_id = "replay_dead",
+                parameters(("name" = "$response.body#/items/0/name")),
+                description = "Replay the dead letters of the first plugin")),
+            ("backfill" = (operation_id = "backfill",
+                parameters(("name" = "$response.body#/items/0/name")),
+                request_body = json!({ "since": 0 }),
+                description = "Backfill the first plugin over every stored event")),
+        )),
     ),
     security(("admin_token" = []))
 )]

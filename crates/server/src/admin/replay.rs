@@ -13,6 +13,7 @@ use smartreach_plugin_runtime::Subscriptions;
 use smartreach_store::{Queued, ReplayRefused};
 use utoipa::ToSchema;
 
+use super::ids::PLUGIN_NAME_PATTERN;
 use super::query::store_failed;
 use super::unix_ms;
 use crate::app::App;
@@ -34,9 +35,6 @@ fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
                 parameters(("id" = "$response.body#/deliveries/0")),
                 description = "Replay the replay: refused (409) until it has finished")),
         )),
-        (status = 404, description = "No such delivery", body = crate::problem::ProblemDoc),
-        (status = 409, description = "Still pending or running", body = crate::problem::ProblemDoc),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
 )]
@@ -92,7 +90,6 @@ pub async fn one(
     responses(
         (status = 202, description = "Queued: one new delivery per dead letter (none when it has none)",
             body = Queued),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
 )]
@@ -136,9 +133,6 @@ pub struct BackfillRequest {
     request_body = BackfillRequest,
     responses(
         (status = 202, description = "Queued", body = Queued),
-        (status = 400, description = "Invalid request body", body = crate::problem::ProblemDoc),
-        (status = 404, description = "Plugin not loaded", body = crate::problem::ProblemDoc),
-        (status = 401, description = "No or wrong admin token", body = crate::problem::ProblemDoc),
     ),
     security(("admin_token" = []))
 )]
@@ -244,8 +238,6 @@ fn plugin_name(name: String) -> Result<String, Problem> {
         StatusCode::BAD_REQUEST,
         "invalid-path",
         "Invalid path parameter",
-        format!(
-            "`{name}` is not a plugin name: letters, digits, `_` and `-`, as in the plugin folder"
-        ),
+        format!("`{name}` is not a plugin name ({PLUGIN_NAME_PATTERN}), as in the plugin folder"),
     ))
 }

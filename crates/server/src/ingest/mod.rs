@@ -23,15 +23,43 @@ use crate::clock::now_ms;
 use crate::problem::Problem;
 
 /// What a stored (202) or redelivered (200) webhook is answered with.
-#[derive(Debug, Serialize)]
-struct Receipt {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    /// The stored webhook's id; its events are `{webhook_id}:{index}`.
     webhook_id: String,
+    /// Events stored (one per data item); 0 for a redelivery.
     events: u64,
+    /// Deliveries queued (one per event and subscribed plugin); 0 for a redelivery.
     deliveries: u64,
+    /// Whether this was a redelivery of a webhook already stored.
     duplicate: bool,
 }
 
-/// The ingest handler; every rejection is counted by its problem's slug.
+/// Receives one webhook: stored with its events and their deliveries before the answer. The URL's
+/// token names the source; no bearer token. A source with signing secrets also requires a
+/// Standard Webhooks signature. Every rejection stores nothing and is counted by its problem's
+/// slug.
+#[utoipa::path(
+    post, path = "/hooks/smartreach/{token}", tag = "ingest", operation_id = "ingest",
+    params(
+        ("token" = String, Path, description = "A token of the source (`[[sources]] tokens`, or the generated `data/ingest-token`)"),
+        ("webhook-id" = Option<String>, Header, nullable = false, description = "Standard Webhooks message id: required when the source has signing secrets"),
+        ("webhook-timestamp" = Option<String>, Header, nullable = false, description = "Standard Webhooks send time (Unix seconds): required when the source has signing secrets"),
+        ("webhook-signature" = Option<String>, Header, nullable = false, description = "Standard Webhooks signatures (`v1,<base64>` ...): required when the source has signing secrets"),
+    ),
+    request_body(
+        content = Object, content_type = "application/json",
+        description = "A SmartReach webhook (the schema `WebhookPayload`, from `schema/smartreach-webhook.schema.json`); `application/*+json` is accepted too"
+    ),
+    responses(
+        (status = 202, description = "Stored and committed", body = Receipt, links(
+            ("show_event" = (operation_id = "show_event",
+                parameters(("id" = "{$response.body#/webhook_id}:0")),
+                description = "The webhook's first event (none when `data` was empty)")),
+        )),
+        (status = 200, description = "A redelivery (the same body from the same source within `ingest.dedup_window`): acknowledged, not stored again", body = Receipt),
+    )
+)]
 pub async fn receive(
     State(app): State<Arc<App>>,
     Path(token): Path<String>,
