@@ -16,7 +16,7 @@ const SEED: u64 = 20_261_202;
 /// Test cases per operation and phase: enough to reach every parameter's bounds in the coverage
 /// phase and a spread of generated values in the fuzzing phase, within about two minutes on two
 /// cores against a debug host.
-const MAX_EXAMPLES: u32 = 40;
+const MAX_EXAMPLES: u32 = 200;
 
 /// Steps of one stateful scenario (a chain of linked operations).
 const MAX_STEPS: u32 = 6;
@@ -61,7 +61,9 @@ pub fn run(st: &Path, addr: SocketAddr, folder: &Path, reports: &Path) -> Result
         args.join(" "),
         reports.display()
     );
+    // In the run's folder: schemathesis keeps a cache (`.schemathesis/`) in its working folder.
     let status = Command::new(st)
+        .current_dir(folder)
         .arg("--config-file")
         .arg(&config)
         .args(args)
@@ -86,7 +88,10 @@ pub fn run(st: &Path, addr: SocketAddr, folder: &Path, reports: &Path) -> Result
 /// The ingest route gets negative data only: schemathesis writes integers of JSON bodies as whole
 /// floats too (`188087355236248.0`, an integer to JSON Schema), which the webhook parser refuses
 /// (`smartreach-models` reads `i64` strictly; SmartReach sends integers). Negative data still
-/// checks every refusal: status, problem type and media type.
+/// checks every refusal: status, problem type and media type. Its coverage phase is off:
+/// schemathesis 4.32.5 stops there with an internal error (`AST constructor recursion depth
+/// mismatch`, from Hypothesis describing a filter deep in the webhook schema's recursion); the
+/// fuzzing phase still generates its negative cases.
 fn config_file() -> String {
     format!(
         "[auth.openapi.admin_token]\n\
@@ -98,7 +103,8 @@ fn config_file() -> String {
          [[operations]]\n\
          include-path = \"/hooks/smartreach/{{token}}\"\n\
          parameters = {{ \"path.token\" = {ingest} }}\n\
-         generation = {{ mode = \"negative\" }}\n",
+         generation = {{ mode = \"negative\" }}\n\
+         phases = {{ coverage = {{ enabled = false }} }}\n",
         admin = toml_string(ADMIN_TOKEN),
         ingest = toml_string(INGEST_TOKEN),
     )
