@@ -11,20 +11,13 @@ use crate::admin::openapi;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::metrics::{self, PluginQueue, QueueSnapshot};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// The metrics, with the queue gauges read from the store now. 503 when the store does not
 /// answer, rather than gauges that falsely drop to zero.
 pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
     let now = now_ms();
-    let stats = app.store.queue_stats(now).await.map_err(|err| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store-unavailable",
-            "Store unavailable",
-            format!("cannot read the queue for the metrics: {err}"),
-        )
-    })?;
+    let stats = app.store.queue_stats(now).await?;
     let queue = QueueSnapshot {
         by_plugin: stats
             .by_plugin
