@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use smartreach_store::Store;
 use tokio::sync::Notify;

@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::admin::openapi;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::metrics::{self, PluginQueue, QueueSnapshot};
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::Problem;
 
 /// The metrics, with the queue gauges read from the store now. 503 when the store does not
 /// answer, rather than gauges that falsely drop to zero.

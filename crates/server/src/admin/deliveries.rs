@@ -5,7 +5,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartreach_store::{DeliveryFilter, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};

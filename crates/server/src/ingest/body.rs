@@ -1,7 +1,7 @@
 //! Reading the body, never more than `ingest.max_body_bytes` of it.
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::config::IngestConfig;

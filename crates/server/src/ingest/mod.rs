@@ -14,7 +14,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use smartreach_models::ParseError;
 use smartreach_store::Ingested;
 use smartreach_webhook_signature as signature;
 
