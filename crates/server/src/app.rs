@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use smartreach_store::Store;
 use tokio::sync::Notify;
@@ -13,7 +12,7 @@ use crate::config::{IngestConfig, SourceConfig};
 use crate::ingest::{self, token::Tokens};
 use crate::metrics::Metrics;
 use crate::plugins::Registry;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::{admin, health, observe};
 
 /// The state behind every route.
@@ -58,17 +57,13 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(admin::router(Arc::clone(&app)))
         .method_not_allowed_fallback(|| async {
             Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
+                ProblemKind::MethodNotAllowed,
                 "this route does not take that method; see README.md or /api/v1/openapi.json",
             )
         })
         .fallback(|| async {
             Problem::new(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "No such route",
+                ProblemKind::NotFound,
                 "webhooks go to POST /hooks/smartreach/{token}",
             )
         })

@@ -5,15 +5,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartreach_store::{DeliveryFilter, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ids::{DELIVERY_CURSOR_PATTERN, is_delivery_cursor};
-use super::query::{limit, parsed, store_failed};
+use super::query::{limit, parsed};
 use crate::app::App;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// Filters and paging of the delivery list. Any other query parameter is refused (400).
 #[derive(Debug, Deserialize, IntoParams)]
@@ -97,9 +96,7 @@ pub async fn list(
         && !is_delivery_cursor(cursor)
     {
         return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            "Invalid query string",
+            ProblemKind::InvalidQuery,
             format!(
                 "cursor `{cursor}` is not a next_cursor this API gave out (a delivery id, \
                  {DELIVERY_CURSOR_PATTERN})"
@@ -114,8 +111,7 @@ pub async fn list(
     let page = app
         .store
         .list_deliveries(filter, limit(query.limit)?, query.cursor)
-        .await
-        .map_err(store_failed)?;
+        .await?;
     Ok(Json(DeliveryPage {
         items: page.items,
         next_cursor: page.next_cursor,

@@ -5,16 +5,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartreach_store::{EventDetail, EventFilter, EventSummary};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ids::{EVENT_ID_PATTERN, is_event_id};
-use super::query::{limit, parsed, store_failed};
+use super::query::{limit, parsed};
 use super::unix_ms;
 use crate::app::App;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// Filters and paging of the event list. Any other query parameter is refused (400).
 #[derive(Debug, Deserialize, IntoParams)]
@@ -71,9 +70,7 @@ pub async fn list(
         && !is_event_id(cursor)
     {
         return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            "Invalid query string",
+            ProblemKind::InvalidQuery,
             format!(
                 "cursor `{cursor}` is not a next_cursor this API gave out (an event id, \
                  {EVENT_ID_PATTERN})"
@@ -89,8 +86,7 @@ pub async fn list(
     let page = app
         .store
         .list_events(filter, limit(query.limit)?, query.cursor)
-        .await
-        .map_err(store_failed)?;
+        .await?;
     Ok(Json(EventPage {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -111,12 +107,10 @@ pub async fn show(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, Problem> {
-    match app.store.event(id.clone()).await.map_err(store_failed)? {
+    match app.store.event(id.clone()).await? {
         Some(event) => Ok(Json(event)),
         None => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "event-not-found",
-            "No such event",
+            ProblemKind::EventNotFound,
             format!("no event has the id `{id}` (it may have been pruned by retention)"),
         )),
     }

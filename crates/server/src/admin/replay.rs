@@ -14,12 +14,11 @@ use smartreach_store::{Queued, ReplayRefused};
 use utoipa::ToSchema;
 
 use super::ids::PLUGIN_NAME_PATTERN;
-use super::query::store_failed;
 use super::unix_ms;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::plugins::is_plugin_name;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
     (StatusCode::ACCEPTED, Json(queued))
@@ -44,13 +43,11 @@ pub async fn one(
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
     let Path(id) = id.map_err(|rejection| {
         Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-path",
-            "Invalid delivery id",
+            ProblemKind::InvalidPath,
             format!("{}; a delivery id is a number", rejection.body_text()),
         )
     })?;
-    match app.store.replay(id, now_ms()).await.map_err(store_failed)? {
+    match app.store.replay(id, now_ms()).await? {
         Ok(new_id) => {
             app.wake.notify_one();
             tracing::info!(delivery = id, replay = new_id, "delivery replayed");
@@ -60,21 +57,15 @@ pub async fn one(
             }))
         }
         Err(ReplayRefused::NotFound) => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "delivery-not-found",
-            "No such delivery",
+            ProblemKind::DeliveryNotFound,
             format!("no delivery has the id {id}"),
         )),
         Err(ReplayRefused::AlreadyReplayed(replay)) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "delivery-replayed",
-            "Delivery already replayed",
+            ProblemKind::DeliveryReplayed,
             format!("delivery {id} was replayed by delivery {replay}; replay that one instead"),
         )),
         Err(ReplayRefused::StillOpen(status)) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "delivery-open",
-            "Delivery still queued",
+            ProblemKind::DeliveryOpen,
             format!(
                 "delivery {id} is {}; it runs anyway, replay it once it is done, skipped or dead",
                 status.as_str()
@@ -98,11 +89,7 @@ pub async fn dead(
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
     let name = plugin_name(name)?;
-    let queued = app
-        .store
-        .replay_dead(name.clone(), now_ms())
-        .await
-        .map_err(store_failed)?;
+    let queued = app.store.replay_dead(name.clone(), now_ms()).await?;
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.count, "dead letters replayed");
     Ok(accepted(queued))
@@ -142,25 +129,10 @@ pub async fn backfill(
     body: Result<Json<BackfillRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
     let name = plugin_name(name)?;
-    let Json(request) = body.map_err(|rejection| match rejection {
-        JsonRejection::MissingJsonContentType(_) => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Body must be JSON",
-            "send the backfill as `Content-Type: application/json`",
-        ),
-        other => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-body",
-            "Invalid request body",
-            other.body_text(),
-        ),
-    })?;
+    let Json(request) = body.map_err(Problem::from)?;
     let Some(plugin) = app.registry.snapshot().get(&name).cloned() else {
         return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "plugin-not-loaded",
-            "Plugin not loaded",
+            ProblemKind::PluginNotLoaded,
             format!("no plugin `{name}` is loaded; add {name}.wasm to the plugin folder first"),
         ));
     };
@@ -175,8 +147,7 @@ pub async fn backfill(
             request.until.unwrap_or(now + 1),
             now,
         )
-        .await
-        .map_err(store_failed)?;
+        .await?;
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.count, "backfill queued");
     Ok(accepted(queued))
@@ -189,14 +160,7 @@ fn backfill_types(
     asked: Option<Vec<String>>,
     subscriptions: &Subscriptions,
 ) -> Result<Option<Vec<String>>, Problem> {
-    let invalid = |detail: String| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-body",
-            "Invalid request body",
-            detail,
-        )
-    };
+    let invalid = |detail: String| Problem::new(ProblemKind::InvalidBody, detail);
     match (asked, subscriptions) {
         (None, Subscriptions::All) => Ok(None),
         (None, Subscriptions::Only(types)) => Ok(Some(types.clone())),
@@ -216,9 +180,7 @@ fn backfill_types(
                 // The body is well formed; the plugin's subscriptions (which a reload may
                 // change) refuse it.
                 Err(Problem::new(
-                    StatusCode::CONFLICT,
-                    "not-subscribed",
-                    "Plugin does not subscribe to the event types",
+                    ProblemKind::NotSubscribed,
                     format!(
                         "plugin `{plugin}` does not subscribe to {}; it would not handle them",
                         foreign.join(", ")
@@ -235,9 +197,7 @@ fn plugin_name(name: String) -> Result<String, Problem> {
         return Ok(name);
     }
     Err(Problem::new(
-        StatusCode::BAD_REQUEST,
-        "invalid-path",
-        "Invalid path parameter",
+        ProblemKind::InvalidPath,
         format!("`{name}` is not a plugin name ({PLUGIN_NAME_PATTERN}), as in the plugin folder"),
     ))
 }

@@ -1,98 +1,61 @@
-//! The problem answers of every operation, declared from the problem kinds: one response per
-//! status, `application/problem+json`, whose `type` may only be one of the kinds listed for the
-//! operation. A kind the server answers but the list omits fails the conformance run (the
-//! `type` is outside the enum); a kind listed that does not exist does not compile.
+//! The problem answers of every operation, declared from the problem catalogue
+//! ([`ProblemKind`]): one response per status, `application/problem+json`, whose `type` may only
+//! be one of the kinds listed for the operation and whose description says when each happens. A
+//! kind the server answers but the list omits fails the conformance run (its `type` is outside
+//! the enum); a test fails when a kind of the catalogue is listed for no operation.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use crate::problem::CONTENT_TYPE_PROBLEM;
-
-/// A problem kind as the document declares it.
-#[derive(Debug, Clone, Copy)]
-pub struct Kind {
-    status: u16,
-    slug: &'static str,
-    when: &'static str,
-}
-
-macro_rules! kinds {
-    ($($name:ident = $status:literal, $slug:literal, $when:literal;)*) => {
-        $(const $name: Kind = Kind { status: $status, slug: $slug, when: $when };)*
-    };
-}
-
-kinds! {
-    UNKNOWN_TOKEN = 404, "unknown-token", "no source is configured with the token in the URL";
-    UNSUPPORTED_MEDIA_TYPE = 415, "unsupported-media-type", "`Content-Type` is not JSON";
-    BODY_TOO_LARGE = 413, "body-too-large", "the body is over `ingest.max_body_bytes`";
-    TOO_MANY_ITEMS = 413, "too-many-items", "more than `ingest.max_items` data items";
-    BODY_TIMEOUT = 408, "body-timeout", "the body took longer than `ingest.body_timeout`";
-    UNREADABLE_BODY = 400, "unreadable-body", "the connection failed while the body was read";
-    INVALID_SIGNATURE = 401, "invalid-signature", "a required signature is missing or wrong";
-    INVALID_JSON = 400, "invalid-json", "the body is not valid JSON";
-    INVALID_PAYLOAD = 400, "invalid-payload", "the body is JSON but not a SmartReach webhook";
-    ADMIN_DISABLED = 404, "admin-disabled", "`admin.token` is not set, so the admin API is off";
-    UNAUTHORIZED = 401, "unauthorized", "no `Authorization: Bearer` token, or not the configured one";
-    INVALID_QUERY = 400, "invalid-query", "a query parameter is unknown, malformed or out of its bounds";
-    INVALID_PATH = 400, "invalid-path", "a path parameter is malformed";
-    INVALID_BODY = 400, "invalid-body", "the body is not the JSON object the route accepts";
-    EVENT_NOT_FOUND = 404, "event-not-found", "no stored event has this id";
-    DELIVERY_NOT_FOUND = 404, "delivery-not-found", "no delivery has this id";
-    PLUGIN_NOT_LOADED = 404, "plugin-not-loaded", "no plugin of this name is loaded";
-    NOT_SUBSCRIBED = 409, "not-subscribed", "the plugin does not subscribe to an event type asked for";
-    DELIVERY_OPEN = 409, "delivery-open", "the delivery is still pending or running";
-    DELIVERY_REPLAYED = 409, "delivery-replayed", "the dead letter was replayed before";
-    STORE_UNAVAILABLE = 503, "store-unavailable", "the store could not commit or answer";
-    NOT_FOUND = 404, "not-found", "an empty path parameter leaves no route";
-}
+use crate::problem::ProblemKind::{self, *};
 
 /// What every admin route answers: the token check and the store.
-const ADMIN: [Kind; 3] = [UNAUTHORIZED, ADMIN_DISABLED, STORE_UNAVAILABLE];
+const ADMIN: [ProblemKind; 3] = [Unauthorized, AdminDisabled, StoreUnavailable];
 
 /// The problem kinds `operation` answers, besides [`ADMIN`] for an admin route (`admin`).
-fn answers(operation: &str) -> (bool, &'static [Kind]) {
+fn answers(operation: &str) -> (bool, &'static [ProblemKind]) {
     match operation {
         "ingest" => (
             false,
             &[
-                UNKNOWN_TOKEN,
-                UNSUPPORTED_MEDIA_TYPE,
-                BODY_TOO_LARGE,
-                TOO_MANY_ITEMS,
-                BODY_TIMEOUT,
-                UNREADABLE_BODY,
-                INVALID_SIGNATURE,
-                INVALID_JSON,
-                INVALID_PAYLOAD,
-                STORE_UNAVAILABLE,
-                NOT_FOUND,
+                UnknownToken,
+                UnsupportedMediaType,
+                BodyTooLarge,
+                TooManyItems,
+                BodyTimeout,
+                UnreadableBody,
+                InvalidSignature,
+                InvalidJson,
+                InvalidPayload,
+                StoreUnavailable,
+                NotFound,
             ],
         ),
-        "list_events" | "list_deliveries" => (true, &[INVALID_QUERY]),
-        "show_event" => (true, &[EVENT_NOT_FOUND, NOT_FOUND]),
+        "list_events" | "list_deliveries" => (true, &[InvalidQuery]),
+        "show_event" => (true, &[EventNotFound, NotFound]),
         "list_plugins" => (true, &[]),
         "replay_delivery" => (
             true,
             &[
-                INVALID_PATH,
-                DELIVERY_NOT_FOUND,
-                DELIVERY_OPEN,
-                DELIVERY_REPLAYED,
-                NOT_FOUND,
+                InvalidPath,
+                DeliveryNotFound,
+                DeliveryOpen,
+                DeliveryReplayed,
+                NotFound,
             ],
         ),
-        "replay_dead" => (true, &[INVALID_PATH, NOT_FOUND]),
+        "replay_dead" => (true, &[InvalidPath, NotFound]),
         "backfill" => (
             true,
             &[
-                INVALID_PATH,
-                INVALID_BODY,
-                UNSUPPORTED_MEDIA_TYPE,
-                PLUGIN_NOT_LOADED,
-                NOT_SUBSCRIBED,
-                NOT_FOUND,
+                InvalidPath,
+                InvalidBody,
+                UnsupportedMediaType,
+                PluginNotLoaded,
+                NotSubscribed,
+                NotFound,
             ],
         ),
         other => panic!("operation `{other}` has no list of the problems it answers"),
@@ -113,10 +76,13 @@ pub fn declare(document: &mut Value) {
             .expect("every operation has an operationId")
             .to_owned();
         let (admin, own) = answers(&id);
-        let mut by_status: BTreeMap<u16, Vec<Kind>> = BTreeMap::new();
-        let common: &[Kind] = if admin { &ADMIN } else { &[] };
+        let mut by_status: BTreeMap<u16, Vec<ProblemKind>> = BTreeMap::new();
+        let common: &[ProblemKind] = if admin { &ADMIN } else { &[] };
         for kind in common.iter().chain(own) {
-            by_status.entry(kind.status).or_default().push(*kind);
+            by_status
+                .entry(kind.status().as_u16())
+                .or_default()
+                .push(*kind);
         }
         let responses = operation["responses"]
             .as_object_mut()
@@ -132,16 +98,13 @@ pub fn declare(document: &mut Value) {
 }
 
 /// The response for `status` answered with one of `kinds`.
-fn response(status: u16, kinds: &[Kind]) -> Value {
+fn response(status: u16, kinds: &[ProblemKind]) -> Value {
     let description = kinds
         .iter()
-        .map(|kind| format!("`{}`: {}", kind.slug, kind.when))
+        .map(|kind| format!("`{}`: {}", kind.slug(), kind.when()))
         .collect::<Vec<_>>()
         .join("; ");
-    let types: Vec<String> = kinds
-        .iter()
-        .map(|kind| format!("/problems/{}", kind.slug))
-        .collect();
+    let types: Vec<String> = kinds.iter().map(|kind| kind.type_uri()).collect();
     let mut response = json!({
         "description": description,
         "content": {
@@ -161,7 +124,7 @@ fn response(status: u16, kinds: &[Kind]) -> Value {
             },
         },
     });
-    if kinds.iter().all(|kind| kind.slug == UNAUTHORIZED.slug) {
+    if kinds == [Unauthorized] {
         response["headers"] = json!({
             "WWW-Authenticate": {
                 "description": "`Bearer`: the scheme the admin API takes",
@@ -171,4 +134,58 @@ fn response(status: u16, kinds: &[Kind]) -> Value {
         });
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::Family;
+
+    /// Every operation of the document.
+    const OPERATIONS: [&str; 8] = [
+        "ingest",
+        "list_events",
+        "show_event",
+        "list_deliveries",
+        "list_plugins",
+        "replay_delivery",
+        "replay_dead",
+        "backfill",
+    ];
+
+    #[test]
+    fn every_kind_a_route_can_answer_is_declared_for_some_operation() {
+        let declared: Vec<ProblemKind> = OPERATIONS
+            .iter()
+            .flat_map(|operation| {
+                let (admin, own) = answers(operation);
+                let common: &[ProblemKind] = if admin { &ADMIN } else { &[] };
+                common.iter().chain(own).copied().collect::<Vec<_>>()
+            })
+            .collect();
+        for kind in ProblemKind::ALL {
+            // A wrong method is the router's answer on every path, not an operation's.
+            if *kind == MethodNotAllowed {
+                continue;
+            }
+            assert!(
+                declared.contains(kind),
+                "{} ({:?}) is declared for no operation: add it to `answers`",
+                kind.slug(),
+                kind.family()
+            );
+        }
+        for operation in OPERATIONS {
+            let (admin, own) = answers(operation);
+            for kind in own {
+                let family = kind.family();
+                let fits = family == Family::Any || (family == Family::Admin) == admin;
+                assert!(
+                    fits,
+                    "{operation} lists {}, a kind of {family:?}",
+                    kind.slug()
+                );
+            }
+        }
+    }
 }
