@@ -180,7 +180,7 @@ fn the_connection_limit_bounds_descriptors_and_lets_waiting_senders_through() {
 }
 
 /// Undocumented event types that get a series of their own (`MAX_OTHER_TYPES` in
-/// `crates/server/src/metrics/event_type.rs`, documented in README).
+/// `crates/metrics/src/event_type.rs`, documented in README).
 const MAX_OTHER_TYPES: usize = 32;
 /// The longest such type, in bytes (`MAX_OTHER_LEN`).
 const MAX_OTHER_LEN: usize = 64;

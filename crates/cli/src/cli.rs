@@ -7,8 +7,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-
-use crate::config::Overrides;
+use smartreach_config::Overrides;
 
 /// Receives SmartReach webhooks, stores every event, and runs your wasm plugins on it.
 #[derive(Debug, Parser)]

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::SourceConfig;
+use smartreach_config::SourceConfig;
 
 /// The file holding the generated token.
 pub fn token_file(data_dir: &Path) -> PathBuf {

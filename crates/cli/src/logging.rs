@@ -9,15 +9,14 @@
 use std::fmt;
 use std::io::IsTerminal as _;
 
+use smartreach_config::{LogConfig, LogFormat};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::fmt::format::{DefaultFields, Writer};
 
-use crate::config::{LogConfig, LogFormat};
-
 /// Installs the global subscriber. `log.filter` uses the `RUST_LOG` syntax
-/// (e.g. `info,smartreach_hooks=debug`).
+/// (e.g. `info,smartreach_dispatch=debug`).
 pub fn init(config: &LogConfig) -> Result<(), String> {
     let filter = EnvFilter::try_new(&config.filter).map_err(|err| {
         format!(

@@ -1,4 +1,21 @@
-//! The `smartreach-hooks` binary: the command line, then the library.
+//! The `smartreach-hooks` binary: the command line (`cli.rs`), then one command. `serve` wires
+//! the library crates into a host (`serve.rs`); the other commands are the operator tools: the
+//! admin client (`client/`), `trigger` and `check-plugin`.
+//!
+//! ```text
+//! smartreach-config ─> serve ─> smartreach-http (routes) ─┐
+//!                         │                               ├─> smartreach-store
+//!                         └───> smartreach-dispatch ──────┘   smartreach-plugin-runtime
+//! ```
+
+mod check_plugin;
+mod cli;
+mod client;
+mod default_source;
+mod folders;
+mod logging;
+mod serve;
+mod trigger;
 
 use std::fmt::Display;
 use std::io::Write;
@@ -6,10 +23,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use smartreach_hooks::cli::{CheckPluginArgs, Cli, Command};
-use smartreach_hooks::config::Config;
-use smartreach_hooks::shutdown::Shutdown;
-use smartreach_hooks::{check_plugin, client, logging, serve, trigger};
+use smartreach_config::Config;
+use smartreach_dispatch::Shutdown;
+
+use crate::cli::{CheckPluginArgs, Cli, Command};
 
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
@@ -41,7 +58,7 @@ fn main() -> Result<ExitCode> {
         Command::Replay(args) => Ok(print(client::replay::run_replay(&args))),
         Command::Backfill(args) => Ok(print(client::replay::run_backfill(&args))),
         Command::Openapi => {
-            print!("{}", smartreach_hooks::admin::openapi::document());
+            print!("{}", smartreach_http::openapi::document());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -8,21 +8,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use smartreach_config::Config;
+use smartreach_dispatch::plugins::{Registry, Watcher};
+use smartreach_dispatch::{Dispatcher, RetrySchedule, Shutdown, retention};
+use smartreach_http::{App, Tokens, server};
+use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{Runtime, RuntimeConfig};
 use smartreach_store::{SqliteStore, Store};
 use tokio::sync::Notify;
 
-use crate::app::{self, App};
-use crate::config::Config;
 use crate::default_source::{default_source, token_file};
-use crate::dispatch::{Dispatcher, RetrySchedule};
 use crate::folders::{self, Privacy};
-use crate::http_server;
-use crate::ingest::token::Tokens;
-use crate::metrics::Metrics;
-use crate::plugins::{Registry, Watcher};
-use crate::retention;
-use crate::shutdown::Shutdown;
 
 /// Why the host could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -163,8 +159,8 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         shutdown.clone(),
     ));
 
-    http_server::open_files::check(
-        http_server::open_files::raise_to_hard_limit(),
+    server::open_files::check(
+        server::open_files::raise_to_hard_limit(),
         config.http.max_connections,
     );
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -177,9 +173,9 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     announce(addr, &app, generated);
 
     // Stops accepting at the shutdown signal and ends once every connection has closed.
-    let server = http_server::run(
+    let server = server::run(
         listener,
-        app::router(Arc::clone(&app)),
+        smartreach_http::router(Arc::clone(&app)),
         &config.http,
         shutdown.clone(),
     );
@@ -243,6 +239,6 @@ fn owner_id() -> String {
     format!(
         "pid{}-{}",
         std::process::id(),
-        crate::ids::webhook_id(crate::clock::now_ms())
+        smartreach_http::ids::webhook_id(smartreach_store::now_ms())
     )
 }

@@ -1,15 +1,21 @@
-//! The server's configuration, resolved from four layers, lowest first:
+//! smartreach-config: the host's configuration, read once at start. The binary loads it
+//! ([`Config::load`]) before anything else runs and hands each part to its user: `listen`, `http.*`,
+//! `ingest.*` and the sources to the HTTP host, `delivery.*` and `plugins.*` to dispatch,
+//! `store.*` and `retention.*` to the store's owner, `log.*` to the logger. Nothing here does I/O
+//! beyond reading the configuration file.
 //!
-//! 1. the built-in defaults, [`DEFAULTS`](crate::config::DEFAULTS) (`defaults.toml`, which is
+//! The configuration is resolved from four layers, lowest first:
+//!
+//! 1. the built-in defaults, [`DEFAULTS`](crate::DEFAULTS) (`defaults.toml`, which is
 //!    also the reference of every key);
 //! 2. a TOML file, from `--config` or `SMARTREACH_HOOKS_CONFIG`;
 //! 3. environment variables `SMARTREACH_HOOKS_*` (`SMARTREACH_HOOKS_INGEST__MAX_BODY_BYTES` sets
 //!    `ingest.max_body_bytes`);
-//! 4. command-line flags ([`Overrides`](crate::config::Overrides)).
+//! 4. command-line flags ([`Overrides`](crate::Overrides)).
 //!
 //! The layers merge as TOML tables and are deserialized once, so an unknown key or a value of the
 //! wrong type is reported the same way whichever layer set it, naming the key and that layer.
-//! [`Config::load`](crate::config::Config::load) then validates the values and fills the defaults
+//! [`Config::load`](crate::Config::load) then validates the values and fills the defaults
 //! that depend on `data_dir`.
 
 mod duration;

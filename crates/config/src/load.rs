@@ -51,7 +51,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::{LogFormat, SourceConfig};
+    use crate::{LogFormat, SourceConfig};
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

@@ -164,7 +164,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::config::DEFAULTS;
+    use crate::DEFAULTS;
 
     /// The keys `defaults.toml` shows, active or commented out (`# key = example`).
     fn documented_keys() -> BTreeSet<String> {

@@ -250,7 +250,7 @@ fn log_filter(check: &Check<'_>, filter: String) -> Result<String, ConfigError> 
         Err(err) => Err(check.invalid(
             "log.filter",
             format!("`{filter}` is not a valid filter: {err}"),
-            "use the RUST_LOG syntax, like \"info\" or \"info,smartreach_hooks=debug\"",
+            "use the RUST_LOG syntax, like \"info\" or \"info,smartreach_dispatch=debug\"",
         )),
     }
 }
@@ -345,7 +345,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::config::{Origin, Overrides};
+    use crate::{Origin, Overrides};
 
     const TOKEN: &str = "abcdefghijklmnop";
     const SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="; // 16 bytes: "0123456789abcdef"

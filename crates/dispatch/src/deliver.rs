@@ -3,12 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{LogLevel, Outcome, Plugin, PluginEvent};
-use smartreach_store::{AttemptRecord, Claimed, Next, Store};
+use smartreach_store::{AttemptRecord, Claimed, Next, Store, now_ms};
 
 use super::RetrySchedule;
-use crate::clock::now_ms;
-use crate::metrics::Metrics;
 
 /// Runs `delivery` on `plugin` and records the attempt for `owner`.
 pub(super) async fn deliver(

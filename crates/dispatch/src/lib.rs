@@ -1,4 +1,17 @@
-//! Workers: claim due deliveries, run each through its plugin, record the outcome.
+//! smartreach-dispatch: the host's work after a webhook is acknowledged. The HTTP host stores
+//! each event with one delivery per subscribed plugin; from there this crate takes over:
+//!
+//! ```text
+//! worker  -> claim  -> run plugin -> record outcome            (Dispatcher)
+//! folder  -> scan   -> load -> swap the plugin set             (plugins: Registry, Watcher)
+//! every retention.interval -> prune what is old and finished   (retention)
+//! ```
+//!
+//! It sees the store only through [`smartreach_store::Store`], runs plugins only through
+//! [`smartreach_plugin_runtime`], and stops on the one [`Shutdown`] signal that the HTTP host
+//! shares.
+//!
+//! The workers: claim due deliveries, run each through its plugin, record the outcome.
 //!
 //! One loop claims; every claimed delivery runs as its own task, at most each plugin's
 //! `limits.max_concurrency` at once and `delivery.workers` in all. The loop claims ahead (see
@@ -7,22 +20,24 @@
 //! `delivery.poll_interval` (for retries coming due).
 
 mod deliver;
+pub mod plugins;
+pub mod retention;
 mod retry;
+mod shutdown;
 mod slots;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use smartreach_store::{AttemptRecord, ClaimRequest, Claimed, Store};
+use smartreach_store::{AttemptRecord, ClaimRequest, Claimed, Store, now_ms};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
 pub use retry::RetrySchedule;
+pub use shutdown::Shutdown;
 
-use crate::clock::now_ms;
 use crate::plugins::{PluginSet, Registry};
-use crate::shutdown::Shutdown;
 use slots::Slots;
 
 /// The delivery workers of one host.
@@ -36,7 +51,7 @@ pub struct Dispatcher {
     /// What happens after a failed attempt.
     pub schedule: Arc<RetrySchedule>,
     /// Where outcomes are counted.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<smartreach_metrics::Metrics>,
     /// Deliveries in flight at most.
     pub workers: usize,
     /// How often to look for due deliveries when nothing wakes the loop.

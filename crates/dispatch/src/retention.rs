@@ -5,10 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use smartreach_store::{Pruned, Store};
+use smartreach_store::{Pruned, Store, now_ms};
 
-use crate::clock::now_ms;
-use crate::shutdown::Shutdown;
+use crate::Shutdown;
 
 /// Prunes at start and then every `interval`, batch by batch, until `shutdown`.
 pub async fn run(store: Arc<dyn Store>, max_age: Duration, interval: Duration, shutdown: Shutdown) {

@@ -1,37 +1,31 @@
-//! smartreach-hooks: receives SmartReach webhooks, stores each event durably, and runs the team's
-//! wasm plugins on it.
+//! smartreach-http: the host's HTTP side. Everything that arrives over HTTP enters here, and
+//! every answer leaves as JSON or an RFC 9457 problem document (`problem.rs`, the one error type
+//! of the handlers):
 //!
 //! ```text
 //! POST /hooks/smartreach/{token} ─> ingest: verify ─> read ─> parse ─> persist ─> 202
-//!                                                                        │
-//! dispatch: claim ─> run plugin (sandbox) ─> record attempt ─> done | retry later | dead
-//! plugins: watch folder ─> load ─> registry (snapshot per claim)
+//!                                                                        │ wake
+//!                                                          smartreach-dispatch's workers
+//! /api/v1/...                    ─> admin: token ─> read the store, queue replays
+//! /healthz, /readyz, /metrics    ─> health, metrics
 //! ```
 //!
-//! The binary (`main.rs`) parses the command line and calls [`serve::serve`]; everything else is
-//! here so that tests can drive it.
+//! [`server`] is the accept loop (connection limit, header and idle timeouts), [`router`] merges
+//! the routes of each family (`ingest`, `admin`, `health`, `metrics`), and [`App`] is the state
+//! they share. The binary builds an [`App`] from the configuration, the store, the plugin
+//! registry and the metrics, and serves [`router`] with [`server::run`].
 
-pub mod admin;
-pub mod app;
-pub mod check_plugin;
-pub mod cli;
-pub mod client;
-pub mod clock;
-pub mod config;
-pub mod default_source;
-pub mod dispatch;
-pub mod folders;
-pub mod headroom;
-pub mod health;
-pub mod http_server;
+mod admin;
+mod health;
 pub mod ids;
-pub mod ingest;
-pub mod logging;
-pub mod metrics;
-pub mod observe;
-pub mod plugins;
-pub mod problem;
-pub mod retention;
-pub mod serve;
-pub mod shutdown;
-pub mod trigger;
+mod ingest;
+mod metrics;
+mod problem;
+mod router;
+pub mod server;
+mod state;
+
+pub use admin::openapi;
+pub use ingest::token::Tokens;
+pub use router::router;
+pub use state::App;

@@ -1,17 +1,24 @@
-//! `/metrics` (Prometheus text) and `/api/v1/openapi.json`.
+//! `/metrics`: the Prometheus text of [`smartreach_metrics::Metrics`], with the queue gauges read
+//! from the store at scrape time.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use smartreach_metrics::{CONTENT_TYPE, PluginQueue, QueueSnapshot};
+use smartreach_store::now_ms;
 
-use crate::admin::openapi;
-use crate::app::App;
-use crate::clock::now_ms;
-use crate::metrics::{self, PluginQueue, QueueSnapshot};
 use crate::problem::Problem;
+use crate::state::App;
+
+/// The metrics route: `GET /metrics`.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new().route("/metrics", get(metrics))
+}
 
 /// The metrics, with the queue gauges read from the store now. 503 when the store does not
 /// answer, rather than gauges that falsely drop to zero.
@@ -42,17 +49,8 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
         plugins_loaded: app.registry.snapshot().len(),
     };
     Ok((
-        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
         app.metrics.render(&queue),
     )
         .into_response())
-}
-
-/// The admin API's OpenAPI document.
-pub async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        openapi::document(),
-    )
-        .into_response()
 }

@@ -1,20 +1,15 @@
-//! What the HTTP handlers share, and the routes.
+//! What the HTTP handlers share: the state behind every route.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use smartreach_config::{IngestConfig, SourceConfig};
+use smartreach_dispatch::plugins::Registry;
+use smartreach_metrics::Metrics;
 use smartreach_store::Store;
 use tokio::sync::Notify;
 
-use crate::config::{IngestConfig, SourceConfig};
-use crate::ingest::{self, token::Tokens};
-use crate::metrics::Metrics;
-use crate::plugins::Registry;
-use crate::problem::Problem;
-use crate::{admin, health, observe};
+use crate::ingest::token::Tokens;
 
 /// The state behind every route.
 pub struct App {
@@ -45,32 +40,4 @@ impl App {
     pub fn plugins_loaded(&self) -> bool {
         self.plugins_loaded.load(Ordering::Acquire)
     }
-}
-
-/// Every route of the host.
-pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/hooks/smartreach/{token}", post(ingest::receive))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(observe::metrics))
-        .route("/api/v1/openapi.json", get(observe::openapi))
-        .merge(admin::router(Arc::clone(&app)))
-        .method_not_allowed_fallback(|| async {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-                "this route does not take that method; see README.md or /api/v1/openapi.json",
-            )
-        })
-        .fallback(|| async {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "No such route",
-                "webhooks go to POST /hooks/smartreach/{token}",
-            )
-        })
-        .with_state(app)
 }

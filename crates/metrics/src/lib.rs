@@ -1,5 +1,7 @@
-//! Prometheus metrics: what ingest and dispatch count as they go, and the text exposition
-//! (format 0.0.4) that `GET /metrics` answers with.
+//! smartreach-metrics: the host's Prometheus metrics, what ingest (in the HTTP host) and
+//! dispatch count as they go, and the text exposition (format 0.0.4) that the HTTP host's
+//! `GET /metrics` answers with. It needs only the models' list of event types, so it sits below
+//! both.
 //!
 //! ```text
 //! ingest   ─ webhook_received, webhook_duplicate, ingest_rejected, ingest_latency ─┐
@@ -15,7 +17,7 @@
 //! two relaxed atomic additions, without allocating; `family.rs` says why that shape.
 
 mod counter;
-pub mod event_type;
+mod event_type;
 mod family;
 mod histogram;
 #[cfg(test)]

@@ -226,7 +226,7 @@ pub fn time_query(
     since: Option<&str>,
     until: Option<&str>,
 ) -> Result<(), ClientError> {
-    let now = crate::clock::now_ms();
+    let now = smartreach_store::now_ms();
     if let Some(since) = since {
         query.push(("since", time::parse_time(since, now)?.to_string()));
     }

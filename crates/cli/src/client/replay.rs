@@ -32,7 +32,7 @@ pub fn run_replay(args: &ReplayArgs) -> Result<String, ClientError> {
 /// `backfill --plugin NAME [--type T]... --since S [--until U]`. Returns what to print.
 pub fn run_backfill(args: &BackfillArgs) -> Result<String, ClientError> {
     let client = AdminClient::new(&args.api)?;
-    let now = crate::clock::now_ms();
+    let now = smartreach_store::now_ms();
     let mut body = json!({ "since": time::parse_time(&args.since, now)? });
     // Absent means "now" by the host's clock, which is the one that stamped the events.
     if let Some(until) = &args.until {

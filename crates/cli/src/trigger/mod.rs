@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use smartreach_models::EventType;
+use smartreach_store::now_ms;
 
 use crate::cli::TriggerArgs;
 use crate::client::{ClientError, Http, path_segment, pretty, problem_of};
-use crate::clock::now_ms;
 use crate::default_source::token_file;
 use smartreach_webhook_signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 
@@ -96,7 +96,7 @@ pub fn run(args: &TriggerArgs) -> Result<String, TriggerError> {
     let now = now_ms();
     // One id per send: its 80 random bits keep two sends apart even in the same millisecond (an
     // identical body would be acknowledged as a redelivery and not run).
-    let id = crate::ids::webhook_id(now);
+    let id = smartreach_http::ids::webhook_id(now);
     let body = fresh::freshen(sample.body, now, &format!("trg_{id}"));
     let mut headers = vec![("Content-Type", "application/json".to_owned())];
     if let Some(secret) = &secret {

@@ -164,7 +164,7 @@ impl Watcher {
                         LoadFailure {
                             file: path.display().to_string(),
                             message: err.to_string(),
-                            at: crate::clock::now_ms(),
+                            at: smartreach_store::now_ms(),
                         },
                     );
                     report.failed.push(path);

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::app::App;
 use crate::problem::Problem;
+use crate::state::App;
 
 /// Lets the request through with the right token; 401 otherwise, 404 when the admin API is off.
 pub async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {

@@ -11,8 +11,8 @@ use smartreach_store::{EventDetail, EventFilter, EventSummary};
 use utoipa::{IntoParams, ToSchema};
 
 use super::query::{limit, parsed, store_failed};
-use crate::app::App;
 use crate::problem::Problem;
+use crate::state::App;
 
 /// Filters of the event list.
 #[derive(Debug, Deserialize, IntoParams)]

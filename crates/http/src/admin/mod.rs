@@ -14,9 +14,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::app::App;
+use crate::state::App;
 
-/// The admin routes, behind the token check.
+/// The admin routes, behind the token check, and the API's OpenAPI document.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
         .route("/api/v1/events", get(events::list))
@@ -30,4 +30,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
             app,
             auth::require_token,
         ))
+        // Added after the token check, which covers only the routes above: the document describes
+        // the routes and holds no data.
+        .route("/api/v1/openapi.json", get(openapi::serve))
 }

@@ -1,6 +1,8 @@
 //! The admin API's OpenAPI document, generated from the handlers and types above (utoipa),
 //! served at `/api/v1/openapi.json` and committed as `schema/openapi.json`.
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -49,6 +51,11 @@ pub fn document() -> String {
         .expect("the OpenAPI document serialises");
     json.push('\n');
     json
+}
+
+/// `GET /api/v1/openapi.json`: the document.
+pub async fn serve() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
 }
 
 #[cfg(test)]

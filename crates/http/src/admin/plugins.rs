@@ -11,8 +11,8 @@ use smartreach_store::{LastError, StatusCounts};
 use utoipa::ToSchema;
 
 use super::query::store_failed;
-use crate::app::App;
 use crate::problem::Problem;
+use crate::state::App;
 
 /// One plugin: loaded, or known only from its deliveries (removed from the folder).
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,13 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use smartreach_plugin_runtime::Subscriptions;
-use smartreach_store::{Queued, ReplayRefused};
+use smartreach_store::{Queued, ReplayRefused, now_ms};
 use utoipa::ToSchema;
 
 use super::query::store_failed;
-use crate::app::App;
-use crate::clock::now_ms;
 use crate::problem::Problem;
+use crate::state::App;
 
 fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
     (StatusCode::ACCEPTED, Json(queued))

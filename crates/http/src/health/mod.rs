@@ -1,14 +1,23 @@
 //! `/healthz` (the process answers) and `/readyz` (the store answers and the plugins are loaded).
 
+mod headroom;
+
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::app::App;
-use crate::headroom;
+use crate::state::App;
+
+/// The health routes: `GET /healthz` and `GET /readyz`.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
 
 /// Always 200 while the process serves.
 pub async fn healthz() -> Json<Value> {

@@ -3,8 +3,8 @@
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use smartreach_config::IngestConfig;
 
-use crate::config::IngestConfig;
 use crate::problem::Problem;
 
 /// The whole body, or 413 as soon as it is known to be too large (from `Content-Length`, or while

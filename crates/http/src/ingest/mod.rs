@@ -9,18 +9,18 @@ pub mod token;
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
 use serde::Serialize;
 use smartreach_models::ParseError;
-use smartreach_store::Ingested;
+use smartreach_store::{Ingested, now_ms};
 use smartreach_webhook_signature as signature;
 
-use crate::app::App;
-use crate::clock::now_ms;
 use crate::problem::Problem;
+use crate::state::App;
 
 /// What a stored (202) or redelivered (200) webhook is answered with.
 #[derive(Debug, Serialize)]
@@ -29,6 +29,11 @@ struct Receipt {
     events: u64,
     deliveries: u64,
     duplicate: bool,
+}
+
+/// The ingest route: `POST /hooks/smartreach/{token}`.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new().route("/hooks/smartreach/{token}", post(receive))
 }
 
 /// The ingest handler; every rejection is counted by its problem's slug.

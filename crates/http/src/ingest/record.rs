@@ -3,11 +3,11 @@
 //! subscribed to its event type at this moment.
 
 use sha2::{Digest, Sha256};
+use smartreach_dispatch::plugins::PluginSet;
 use smartreach_models::{StoredWebhook, WebhookPayload};
 use smartreach_store::{NewEvent, NewWebhook, Timestamp};
 
 use crate::ids::webhook_id;
-use crate::plugins::PluginSet;
 
 pub(super) fn new_webhook(
     source: &str,

@@ -5,9 +5,8 @@
 //! compared on every lookup, so the position of a match does not show either.
 
 use sha2::{Digest, Sha256};
+use smartreach_config::SourceConfig;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-
-use crate::config::SourceConfig;
 
 /// The tokens of all sources, as digests, each with the index of its source.
 #[derive(Clone)]

@@ -26,11 +26,11 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use smartreach_config::HttpConfig;
+use smartreach_dispatch::Shutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use crate::config::HttpConfig;
-use crate::shutdown::Shutdown;
 use deadline::{Activity, Timeouts, Watched};
 
 /// How long to wait before accepting again after an error such as running out of file
