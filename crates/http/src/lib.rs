@@ -1,6 +1,6 @@
 //! smartreach-http: the host's HTTP side. Everything that arrives over HTTP enters here, and
-//! every answer leaves as JSON or an RFC 9457 problem document (`problem.rs`, the one error type
-//! of the handlers):
+//! every answer leaves as JSON or an RFC 9457 problem document ([`problem`], the one error type
+//! of the handlers, with the catalogue of every kind):
 //!
 //! ```text
 //! POST /hooks/smartreach/{token} ─> ingest: verify ─> read ─> parse ─> persist ─> 202
@@ -20,7 +20,9 @@ mod health;
 pub mod ids;
 mod ingest;
 mod metrics;
-mod problem;
+// Public: the catalogue of every problem the host answers with is the contract that README's
+// table and the OpenAPI document are generated from or tested against.
+pub mod problem;
 mod router;
 pub mod server;
 mod state;

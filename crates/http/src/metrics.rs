@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use smartreach_metrics::{CONTENT_TYPE, PluginQueue, QueueSnapshot};
@@ -24,14 +24,7 @@ pub fn routes() -> Router<Arc<App>> {
 /// answer, rather than gauges that falsely drop to zero.
 pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
     let now = now_ms();
-    let stats = app.store.queue_stats(now).await.map_err(|err| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store-unavailable",
-            "Store unavailable",
-            format!("cannot read the queue for the metrics: {err}"),
-        )
-    })?;
+    let stats = app.store.queue_stats(now).await?;
     let queue = QueueSnapshot {
         by_plugin: stats
             .by_plugin

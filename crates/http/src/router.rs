@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
 use crate::{admin, health, ingest, metrics};
 
@@ -19,17 +18,13 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(admin::router(Arc::clone(&app)))
         .method_not_allowed_fallback(|| async {
             Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
+                ProblemKind::MethodNotAllowed,
                 "this route does not take that method; see README.md or /api/v1/openapi.json",
             )
         })
         .fallback(|| async {
             Problem::new(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "No such route",
+                ProblemKind::NotFound,
                 "webhooks go to POST /hooks/smartreach/{token}",
             )
         })

@@ -139,9 +139,13 @@ pub(crate) async fn send(
 /// resolver's order.
 async fn connect(host: &str, port: u16, allowed: &[Network]) -> Result<TcpStream, SendError> {
     // An IP literal comes back as itself, without a lookup.
+    // A failed lookup is the plugin's `DNS-error`, with the resolver's words.
     let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(HttpError::Connect)?
+        .map_err(|err| HttpError::DnsError {
+            rcode: Some(format!("{host}: {err}")),
+            info_code: None,
+        })?
         .collect();
     let mut refused = Vec::new();
     let mut last_error = None;

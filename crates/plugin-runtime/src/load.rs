@@ -214,7 +214,7 @@ impl Runtime {
             config: Arc::default(),
             outbound: OutboundPolicy {
                 allowed: manifest.allowed_outbound_hosts.clone().into(),
-                timeout: limits.http_timeout.min(limits.timeout),
+                timeout: limits.http_timeout,
                 max_response_bytes: limits.max_response_bytes,
                 mode: self.config.outbound,
                 networks: self.config.allowed_networks.clone().into(),
@@ -291,9 +291,12 @@ impl Runtime {
         Ok(Limits {
             timeout,
             memory_bytes,
+            // A request cannot outlive the invocation that made it: the effective HTTP timeout
+            // is never above the deadline, and is shown as such.
             http_timeout: set
                 .http_timeout_ms
-                .map_or(defaults.http_timeout, |ms| Duration::from_millis(ms.get())),
+                .map_or(defaults.http_timeout, |ms| Duration::from_millis(ms.get()))
+                .min(timeout),
             max_response_bytes: set
                 .max_response_bytes
                 .unwrap_or(defaults.max_response_bytes),

@@ -18,16 +18,20 @@ use crate::body_budget::{BUFFERED_CHUNKS, BodyBudget};
 use crate::config::OutboundMode;
 use crate::connect::{self, SendError};
 use crate::network::Network;
-use crate::text::cut_text;
+use crate::text::{MAX_REASON_BYTES, cut_text};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// What the host did with one outbound request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboundDecision {
-    /// Sent: the host is allowed, and so was an address it resolved to. (The connection or the
-    /// exchange may still have failed; the plugin saw how.)
+    /// Sent: the host is allowed, and so was an address it resolved to; a connection was made
+    /// and a response came back (of any status; the body may still have failed to arrive).
     Sent,
+    /// Allowed, but no response came back: the name did not resolve, the connection or TLS
+    /// failed, or the answer did not come in time. [`OutboundRequest::reason`] says which; the
+    /// plugin saw the same error.
+    Failed,
     /// Refused before any connection: the host is not in `allowed_outbound_hosts`.
     Denied,
     /// Refused before any connection: the host is allowed, but every address it resolved to (or
@@ -61,8 +65,9 @@ pub struct OutboundRequest {
     pub path: Option<String>,
     /// Whether it was sent.
     pub decision: OutboundDecision,
-    /// Why it was refused, when the decision alone does not say
-    /// ([`OutboundDecision::AddressDenied`]); not serialised when `None`.
+    /// Why it was refused or failed, when the decision alone does not say
+    /// ([`OutboundDecision::AddressDenied`], [`OutboundDecision::Failed`], an oversized
+    /// request); not serialised when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -82,9 +87,9 @@ pub(crate) struct OutboundPolicy {
 pub(crate) struct OutboundHooks {
     policy: OutboundPolicy,
     requests: Vec<OutboundRequest>,
-    /// Requests refused by address, by index into `requests`, with the reason: filled in by the
-    /// sending task, which runs after the request was recorded.
-    refusals: Arc<Mutex<Vec<(usize, String)>>>,
+    /// Requests refused by address or failed, by index into `requests`, with the decision and
+    /// reason: filled in by the sending task, which runs after the request was recorded.
+    outcomes: Arc<Mutex<Vec<(usize, OutboundDecision, String)>>>,
     bodies: BodyBudget,
 }
 
@@ -93,7 +98,7 @@ impl OutboundHooks {
         Self {
             policy,
             requests: Vec::new(),
-            refusals: Arc::default(),
+            outcomes: Arc::default(),
             bodies: BodyBudget::new(0),
         }
     }
@@ -106,11 +111,11 @@ impl OutboundHooks {
 
     pub(crate) fn take_requests(&mut self) -> Vec<OutboundRequest> {
         let mut requests = std::mem::take(&mut self.requests);
-        let refusals = std::mem::take(&mut *lock(&self.refusals));
-        for (index, reason) in refusals {
+        let outcomes = std::mem::take(&mut *lock(&self.outcomes));
+        for (index, decision, reason) in outcomes {
             if let Some(request) = requests.get_mut(index) {
-                request.decision = OutboundDecision::AddressDenied;
-                request.reason = Some(reason);
+                request.decision = decision;
+                request.reason = Some(cut_text(reason, MAX_REASON_BYTES));
             }
         }
         requests
@@ -182,8 +187,11 @@ impl WasiHttpHooks for OutboundHooks {
         }
         match decision {
             OutboundDecision::Sent => {}
-            // `AddressDenied` comes after resolution, below, and is never the decision here.
-            OutboundDecision::Denied | OutboundDecision::AddressDenied => {
+            // `AddressDenied` and `Failed` come after resolution, below, and are never the
+            // decision here.
+            OutboundDecision::Denied
+            | OutboundDecision::AddressDenied
+            | OutboundDecision::Failed => {
                 return Box::new(async { Err(HttpError::HttpRequestDenied) });
             }
             OutboundDecision::OverLimit => {
@@ -199,18 +207,28 @@ impl WasiHttpHooks for OutboundHooks {
         let max = self.policy.max_response_bytes;
         let whole = self.policy.timeout;
         let networks = Arc::clone(&self.policy.networks);
-        let refusals = Arc::clone(&self.refusals);
+        let outcomes = Arc::clone(&self.outcomes);
         let index = self.requests.len() - 1;
         Box::new(async move {
-            let sent = tokio::time::timeout(whole, connect::send(request, options, &networks))
-                .await
-                .map_err(|_| HttpError::HttpResponseTimeout)?;
+            let record = |decision, reason: String| lock(&outcomes).push((index, decision, reason));
+            let sent =
+                tokio::time::timeout(whole, connect::send(request, options, &networks)).await;
             let (response, io) = match sent {
-                Ok(sent) => sent,
-                Err(SendError::Http(err)) => return Err(err),
-                Err(SendError::Refused(reason)) => {
-                    lock(&refusals).push((index, reason));
+                Ok(Ok(sent)) => sent,
+                Ok(Err(SendError::Http(err))) => {
+                    record(OutboundDecision::Failed, err.to_string());
+                    return Err(err);
+                }
+                Ok(Err(SendError::Refused(reason))) => {
+                    record(OutboundDecision::AddressDenied, reason);
                     return Err(HttpError::DestinationIpProhibited);
+                }
+                Err(_) => {
+                    record(
+                        OutboundDecision::Failed,
+                        format!("no response within {whole:?} (timeout_ms)"),
+                    );
+                    return Err(HttpError::HttpResponseTimeout);
                 }
             };
             if let Some(length) = content_length(&response)

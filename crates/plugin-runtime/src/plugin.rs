@@ -70,7 +70,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Linear-memory cap of one instance, in bytes.
     pub memory_bytes: u64,
-    /// Timeout of one outbound HTTP request.
+    /// Timeout of one outbound HTTP request; never above [`Limits::timeout`] (a manifest asking
+    /// for more gets the deadline).
     pub http_timeout: Duration,
     /// Largest outbound response body, in bytes.
     pub max_response_bytes: u64,

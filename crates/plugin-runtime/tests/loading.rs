@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use smartreach_plugin_runtime::{CacheStatus, LoadError, Outcome, Subscriptions};
 
 #[tokio::test]
@@ -101,6 +103,29 @@ async fn a_memory_cap_over_the_host_ceiling_is_refused() {
         err.contains("limits.memory_mib = 100000") && err.contains("ceiling"),
         "{err}"
     );
+}
+
+/// An HTTP timeout above the deadline is not what the plugin gets: the effective limit, as shown
+/// by `check-plugin` and the admin API, is the deadline.
+#[tokio::test]
+async fn an_http_timeout_above_the_deadline_is_the_deadline() {
+    let dir = support::PluginDir::new();
+    let wasm = dir.add(
+        "patient",
+        "event_log",
+        Some("[limits]\ntimeout_ms = 1500\nhttp_timeout_ms = 30000\n"),
+    );
+    let (plugin, _) = support::runtime().load_file(&wasm).await.unwrap();
+    assert_eq!(plugin.limits().timeout, Duration::from_millis(1500));
+    assert_eq!(plugin.limits().http_timeout, Duration::from_millis(1500));
+
+    let wasm = dir.add(
+        "quick",
+        "event_log",
+        Some("[limits]\ntimeout_ms = 1500\nhttp_timeout_ms = 400\n"),
+    );
+    let (plugin, _) = support::runtime().load_file(&wasm).await.unwrap();
+    assert_eq!(plugin.limits().http_timeout, Duration::from_millis(400));
 }
 
 #[tokio::test]

@@ -116,3 +116,41 @@ async fn an_allowed_network_that_does_not_cover_the_address_lets_nothing_through
     );
     assert!(server.requests().is_empty());
 }
+
+/// A request that gets no response is recorded `failed` with the reason, not `sent`: here the
+/// address is allowed but nothing listens on it (a socket bound without listening, so no one else
+/// can take the port meanwhile), and the name of the second one does not resolve.
+#[tokio::test]
+async fn a_request_without_a_response_is_recorded_failed_with_the_reason() {
+    let unheard = tokio::net::TcpSocket::new_v4().unwrap();
+    unheard.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = unheard.local_addr().unwrap().port();
+    for (host, url, why) in [
+        (
+            format!("127.0.0.1:{port}"),
+            format!("http://127.0.0.1:{port}/"),
+            "connection error",
+        ),
+        (
+            "no-such-host.invalid".to_owned(),
+            "https://no-such-host.invalid/".to_owned(),
+            "DNS error",
+        ),
+    ] {
+        let (_dir, plugin) = fetcher(&host, &url, Network::LOOPBACK.to_vec()).await;
+        let invocation = plugin.invoke(&support::any_event()).await;
+        assert!(
+            report(&invocation).starts_with("fetch: error"),
+            "{host}: {}",
+            report(&invocation)
+        );
+        let [request] = invocation.requests.as_slice() else {
+            panic!("{:?}", invocation.requests)
+        };
+        assert_eq!(request.decision, OutboundDecision::Failed, "{host}");
+        let reason = request.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains(why), "{host}: {reason}");
+        let serialized = serde_json::to_value(request).unwrap();
+        assert_eq!(serialized["decision"], "failed");
+    }
+}

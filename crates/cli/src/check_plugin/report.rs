@@ -257,6 +257,8 @@ fn render_run(out: &mut String, index: usize, total: usize, run: &Run) {
             OutboundDecision::AddressDenied => "denied (address not allowed)",
             OutboundDecision::OverLimit => "refused (over the requests-per-event limit)",
             OutboundDecision::Sent => "sent",
+            // Never in check-plugin, which sends nothing; named for completeness.
+            OutboundDecision::Failed => "failed (no response)",
         };
         let _ = writeln!(out, "  http      {} {target}  {decision}", request.method);
     }

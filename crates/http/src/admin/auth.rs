@@ -3,22 +3,20 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
 
 /// Lets the request through with the right token; 401 otherwise, 404 when the admin API is off.
 pub async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let Some(expected) = app.admin_token.as_deref() else {
         return Problem::new(
-            StatusCode::NOT_FOUND,
-            "admin-disabled",
-            "Admin API is off",
+            ProblemKind::AdminDisabled,
             "set admin.token (or SMARTREACH_HOOKS_ADMIN__TOKEN) to turn it on",
         )
         .into_response();
@@ -51,13 +49,7 @@ fn bearer_token(authorization: &str) -> Option<&str> {
 }
 
 fn unauthorized(detail: &str) -> Response {
-    let mut response = Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "Admin token required",
-        detail,
-    )
-    .into_response();
+    let mut response = Problem::new(ProblemKind::Unauthorized, detail).into_response();
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         "Bearer".parse().expect("a valid header value"),

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartreach_store::{DeliveryFilter, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};
 
-use super::query::{limit, parsed, store_failed};
-use crate::problem::Problem;
+use super::query::{limit, parsed};
+use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
 
 /// Filters of the delivery list.
@@ -59,9 +58,7 @@ pub async fn list(
         None => None,
         Some(name) => Some(DeliveryStatus::from_name(name).ok_or_else(|| {
             Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-query",
-                "Invalid query string",
+                ProblemKind::InvalidQuery,
                 format!("status `{name}` is not one of pending, running, done, skipped, dead"),
             )
         })?),
@@ -70,9 +67,7 @@ pub async fn list(
         && cursor.parse::<i64>().is_err()
     {
         return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            "Invalid query string",
+            ProblemKind::InvalidQuery,
             format!("cursor `{cursor}` is not a next_cursor this API gave out"),
         ));
     }
@@ -84,8 +79,7 @@ pub async fn list(
     let page = app
         .store
         .list_deliveries(filter, limit(query.limit)?, query.cursor)
-        .await
-        .map_err(store_failed)?;
+        .await?;
     Ok(Json(DeliveryPage {
         items: page.items,
         next_cursor: page.next_cursor,

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartreach_store::{EventDetail, EventFilter, EventSummary};
 use utoipa::{IntoParams, ToSchema};
 
-use super::query::{limit, parsed, store_failed};
-use crate::problem::Problem;
+use super::query::{limit, parsed};
+use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
 
 /// Filters of the event list.
@@ -66,8 +65,7 @@ pub async fn list(
     let page = app
         .store
         .list_events(filter, limit(query.limit)?, query.cursor)
-        .await
-        .map_err(store_failed)?;
+        .await?;
     Ok(Json(EventPage {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -89,12 +87,10 @@ pub async fn show(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, Problem> {
-    match app.store.event(id.clone()).await.map_err(store_failed)? {
+    match app.store.event(id.clone()).await? {
         Some(event) => Ok(Json(event)),
         None => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "event-not-found",
-            "No such event",
+            ProblemKind::EventNotFound,
             format!("no event has the id `{id}` (it may have been pruned by retention)"),
         )),
     }

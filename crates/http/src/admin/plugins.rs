@@ -10,7 +10,6 @@ use smartreach_plugin_runtime::{Plugin, Subscriptions};
 use smartreach_store::{LastError, StatusCounts};
 use utoipa::ToSchema;
 
-use super::query::store_failed;
 use crate::problem::Problem;
 use crate::state::App;
 
@@ -85,7 +84,7 @@ pub struct PluginList {
     security(("admin_token" = []))
 )]
 pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Problem> {
-    let activity = app.store.plugin_activity().await.map_err(store_failed)?;
+    let activity = app.store.plugin_activity().await?;
     let loaded = app.registry.snapshot();
     let mut by_name: BTreeMap<String, PluginInfo> = loaded
         .iter()

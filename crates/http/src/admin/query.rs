@@ -2,10 +2,8 @@
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::http::StatusCode;
-use smartreach_store::StoreError;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// Items per page when the request does not say.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -14,14 +12,7 @@ pub const MAX_LIMIT: u32 = 500;
 
 /// The query string, or a 400 problem naming what is wrong with it.
 pub fn parsed<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
-    query.map(|Query(query)| query).map_err(|rejection| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            "Invalid query string",
-            rejection.body_text(),
-        )
-    })
+    query.map(|Query(query)| query).map_err(Problem::from)
 }
 
 /// `limit` within 1..=MAX_LIMIT.
@@ -29,21 +20,8 @@ pub fn limit(requested: Option<u32>) -> Result<u32, Problem> {
     match requested.unwrap_or(DEFAULT_LIMIT) {
         limit @ 1..=MAX_LIMIT => Ok(limit),
         other => Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            "Invalid query string",
+            ProblemKind::InvalidQuery,
             format!("limit must be between 1 and {MAX_LIMIT}, got {other}"),
         )),
     }
-}
-
-/// A store failure as a 503 problem (and a log line).
-pub fn store_failed(err: StoreError) -> Problem {
-    tracing::error!(error = %err, "admin API: store query failed");
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "store-unavailable",
-        "Store unavailable",
-        err.to_string(),
-    )
 }

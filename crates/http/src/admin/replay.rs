@@ -13,8 +13,7 @@ use smartreach_plugin_runtime::Subscriptions;
 use smartreach_store::{Queued, ReplayRefused, now_ms};
 use utoipa::ToSchema;
 
-use super::query::store_failed;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
 
 fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
@@ -39,13 +38,11 @@ pub async fn one(
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
     let Path(id) = id.map_err(|rejection| {
         Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-path",
-            "Invalid delivery id",
+            ProblemKind::InvalidPath,
             format!("{}; a delivery id is a number", rejection.body_text()),
         )
     })?;
-    match app.store.replay(id, now_ms()).await.map_err(store_failed)? {
+    match app.store.replay(id, now_ms()).await? {
         Ok(new_id) => {
             app.wake.notify_one();
             tracing::info!(delivery = id, replay = new_id, "delivery replayed");
@@ -55,21 +52,15 @@ pub async fn one(
             }))
         }
         Err(ReplayRefused::NotFound) => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "delivery-not-found",
-            "No such delivery",
+            ProblemKind::DeliveryNotFound,
             format!("no delivery has the id {id}"),
         )),
         Err(ReplayRefused::AlreadyReplayed(replay)) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "delivery-replayed",
-            "Delivery already replayed",
+            ProblemKind::DeliveryReplayed,
             format!("delivery {id} was replayed by delivery {replay}; replay that one instead"),
         )),
         Err(ReplayRefused::StillOpen(status)) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "delivery-open",
-            "Delivery still queued",
+            ProblemKind::DeliveryOpen,
             format!(
                 "delivery {id} is {}; it runs anyway, replay it once it is done, skipped or dead",
                 status.as_str()
@@ -92,11 +83,7 @@ pub async fn dead(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
-    let queued = app
-        .store
-        .replay_dead(name.clone(), now_ms())
-        .await
-        .map_err(store_failed)?;
+    let queued = app.store.replay_dead(name.clone(), now_ms()).await?;
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.count, "dead letters replayed");
     Ok(accepted(queued))
@@ -133,19 +120,10 @@ pub async fn backfill(
     Path(name): Path<String>,
     body: Result<Json<BackfillRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
-    let Json(request) = body.map_err(|rejection| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-body",
-            "Invalid request body",
-            rejection.body_text(),
-        )
-    })?;
+    let Json(request) = body.map_err(Problem::from)?;
     let Some(plugin) = app.registry.snapshot().get(&name).cloned() else {
         return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "plugin-not-loaded",
-            "Plugin not loaded",
+            ProblemKind::PluginNotLoaded,
             format!("no plugin `{name}` is loaded; add {name}.wasm to the plugin folder first"),
         ));
     };
@@ -160,8 +138,7 @@ pub async fn backfill(
             request.until.unwrap_or(now + 1),
             now,
         )
-        .await
-        .map_err(store_failed)?;
+        .await?;
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.count, "backfill queued");
     Ok(accepted(queued))
@@ -174,14 +151,7 @@ fn backfill_types(
     asked: Option<Vec<String>>,
     subscriptions: &Subscriptions,
 ) -> Result<Option<Vec<String>>, Problem> {
-    let invalid = |detail: String| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-body",
-            "Invalid request body",
-            detail,
-        )
-    };
+    let invalid = |detail: String| Problem::new(ProblemKind::InvalidBody, detail);
     match (asked, subscriptions) {
         (None, Subscriptions::All) => Ok(None),
         (None, Subscriptions::Only(types)) => Ok(Some(types.clone())),

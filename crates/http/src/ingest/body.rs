@@ -1,11 +1,11 @@
 //! Reading the body, never more than `ingest.max_body_bytes` of it.
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use smartreach_config::IngestConfig;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// The whole body, or 413 as soon as it is known to be too large (from `Content-Length`, or while
 /// reading a body that does not say), or 408 when it does not arrive within
@@ -27,9 +27,7 @@ pub(super) async fn read(
     let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
     let Ok(read) = read else {
         return Err(Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "body-timeout",
-            "Webhook body too slow",
+            ProblemKind::BodyTimeout,
             format!(
                 "the body did not arrive within {timeout:?} (ingest.body_timeout); send it again"
             ),
@@ -40,9 +38,7 @@ pub(super) async fn read(
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
         Err(err) => Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "unreadable-body",
-            "Webhook body could not be read",
+            ProblemKind::UnreadableBody,
             format!("reading the body failed: {err}"),
         )),
     }
@@ -50,9 +46,7 @@ pub(super) async fn read(
 
 fn too_large(limit: usize) -> Problem {
     Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body-too-large",
-        "Webhook body too large",
+        ProblemKind::BodyTooLarge,
         format!("the body is over the limit of {limit} bytes (ingest.max_body_bytes)"),
     )
     .with("limit", limit)

@@ -15,11 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
-use smartreach_models::ParseError;
 use smartreach_store::{Ingested, now_ms};
 use smartreach_webhook_signature as signature;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
 
 /// What a stored (202) or redelivered (200) webhook is answered with.
@@ -60,9 +59,7 @@ async fn accept(
 ) -> Result<Response, Problem> {
     let Some(source) = app.tokens.find(token).map(|index| &app.sources[index]) else {
         return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "unknown-token",
-            "Unknown webhook URL",
+            ProblemKind::UnknownToken,
             "no source is configured with this token; check the URL given to SmartReach",
         ));
     };
@@ -78,9 +75,7 @@ async fn accept(
         )
         .map_err(|err| {
             Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid-signature",
-                "Invalid webhook signature",
+                ProblemKind::InvalidSignature,
                 format!(
                     "source `{}` requires a Standard Webhooks signature: {err}",
                     source.name
@@ -92,7 +87,7 @@ async fn accept(
     if let Some(items) = smartreach_models::count_items(&body) {
         check_items(items, app.ingest.max_items)?;
     }
-    let payload = smartreach_models::parse(&body).map_err(parse_problem)?;
+    let payload = smartreach_models::parse(&body)?;
     check_items(payload.data.len(), app.ingest.max_items)?;
 
     let received_at = now_ms();
@@ -104,11 +99,7 @@ async fn accept(
     let dedup_since = received_at - app.ingest.dedup_window.as_millis() as i64;
     let ingested = app.store.ingest(webhook, dedup_since).await.map_err(|err| {
         tracing::error!(error = %err, "cannot store a webhook; answered 503 so that the sender retries");
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store-unavailable",
-            "Webhook not stored",
-            "the host could not store the webhook; nothing was kept, send it again later",
+        Problem::new(ProblemKind::StoreUnavailable, "the host could not store the webhook; nothing was kept, send it again later",
         )
     })?;
     Ok(match ingested {
@@ -187,9 +178,7 @@ fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
         format!("Content-Type `{content_type}`")
     };
     Err(Problem::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported-media-type",
-        "Webhook body must be JSON",
+        ProblemKind::UnsupportedMediaType,
         format!("got {shown}; send the body as application/json"),
     ))
 }
@@ -200,44 +189,13 @@ fn check_items(items: usize, limit: usize) -> Result<(), Problem> {
     if items <= limit {
         return Ok(());
     }
-    Err(Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too-many-items",
-        "Webhook holds too many items",
-        format!(
+    Err(Problem::new(ProblemKind::TooManyItems, format!(
             "the webhook holds {items} data items, over the limit of {limit} (ingest.max_items); \
              nothing was stored: send the items in webhooks of at most {limit}, or raise ingest.max_items"
         ),
     )
     .with("items", items)
     .with("limit", limit))
-}
-
-fn parse_problem(err: ParseError) -> Problem {
-    let detail = err.to_string();
-    match err {
-        ParseError::Shape {
-            path, line, column, ..
-        } => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-payload",
-            "Webhook payload does not have the SmartReach shape",
-            detail,
-        )
-        .with("path", path)
-        .with("line", line)
-        .with("column", column),
-        ParseError::Syntax { line, column, .. } | ParseError::Truncated { line, column, .. } => {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-json",
-                "Webhook body is not valid JSON",
-                detail,
-            )
-            .with("line", line)
-            .with("column", column)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,18 @@
 //! RFC 9457 problem details: the one shape of every HTTP error the server returns.
 //!
 //! ```json
-//! {"type": "/problems/payload-too-large", "title": "Payload too large", "status": 413,
-//!  "detail": "the body is 2097152 bytes; this server accepts at most 1048576", "limit": 1048576}
+//! {"type": "/problems/body-too-large", "title": "Webhook body too large", "status": 413,
+//!  "detail": "the body is over the limit of 1048576 bytes (ingest.max_body_bytes)", "limit": 1048576}
 //! ```
 //!
 //! `type` is a relative URI built from a stable slug, so clients can branch on it; `title` is the
-//! same for every occurrence of a type, `detail` explains this one.
+//! same for every occurrence of a type, `detail` explains this one. Every kind, with its status and
+//! title, is listed once in [`ProblemKind`] ([`kind`]); library errors turn into problems in [`from`].
+
+mod from;
+pub mod kind;
+
+pub use kind::{Family, ProblemKind};
 
 use axum::response::{IntoResponse, Response};
 use http::header::CONTENT_TYPE;
@@ -21,28 +27,18 @@ const RESERVED: [&str; 5] = ["type", "title", "status", "detail", "instance"];
 
 /// An HTTP error as an RFC 9457 problem: status, type, title, detail and extension members.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{status} {title}: {detail}")]
+#[error("{} {}: {}", .kind.status(), .kind.title(), .detail)]
 pub struct Problem {
-    status: StatusCode,
-    slug: &'static str,
-    title: &'static str,
+    kind: ProblemKind,
     detail: String,
     extensions: Map<String, Value>,
 }
 
 impl Problem {
-    /// A problem of type `/problems/{slug}`. `title` sums up the type and stays the same for every
-    /// occurrence; `detail` says what went wrong this time and what to do.
-    pub fn new(
-        status: StatusCode,
-        slug: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    /// A problem of `kind`; `detail` says what went wrong this time and what to do.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self {
-            status,
-            slug,
-            title,
+            kind,
             detail: detail.into(),
             extensions: Map::new(),
         }
@@ -56,25 +52,28 @@ impl Problem {
             !RESERVED.contains(&key),
             "`{key}` is a reserved problem member"
         );
-        if !RESERVED.contains(&key) {
-            self.extensions.insert(key.to_owned(), value.into());
-        }
+        insert_extension(&mut self.extensions, key, value.into());
         self
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ProblemKind {
+        self.kind
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.kind.status()
     }
 
-    /// The slug of the problem's type: `payload-too-large` for `/problems/payload-too-large`.
-    pub fn slug(&self) -> &str {
-        self.slug
+    /// The slug of the problem's type: `body-too-large` for `/problems/body-too-large`.
+    pub fn slug(&self) -> &'static str {
+        self.kind.slug()
     }
 
-    /// The title, the same for every problem of this type.
-    pub fn title(&self) -> &str {
-        self.title
+    /// The title, the same for every problem of this kind.
+    pub fn title(&self) -> &'static str {
+        self.kind.title()
     }
 
     /// What went wrong this time.
@@ -85,19 +84,28 @@ impl Problem {
     /// The problem document.
     pub fn to_json(&self) -> Value {
         let mut body = self.extensions.clone();
-        body.insert("type".into(), format!("/problems/{}", self.slug).into());
-        body.insert("title".into(), self.title.into());
-        body.insert("status".into(), self.status.as_u16().into());
+        body.insert("type".into(), self.kind.type_uri().into());
+        body.insert("title".into(), self.title().into());
+        body.insert("status".into(), self.status().as_u16().into());
         body.insert("detail".into(), self.detail.clone().into());
         Value::Object(body)
     }
+}
+
+/// Adds `key` unless the RFC defines it; returns whether it was added.
+fn insert_extension(extensions: &mut Map<String, Value>, key: &str, value: Value) -> bool {
+    if RESERVED.contains(&key) {
+        return false;
+    }
+    extensions.insert(key.to_owned(), value);
+    true
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = self.to_json().to_string();
         (
-            self.status,
+            self.status(),
             [(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_PROBLEM))],
             body,
         )
@@ -137,9 +145,7 @@ mod tests {
     #[test]
     fn the_response_is_a_problem_document() {
         let problem = Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Payload too large",
+            ProblemKind::BodyTooLarge,
             "the body is larger than 1048576 bytes",
         )
         .with("limit", 1_048_576)
@@ -150,8 +156,8 @@ mod tests {
         assert_eq!(
             body,
             json!({
-                "type": "/problems/payload-too-large",
-                "title": "Payload too large",
+                "type": "/problems/body-too-large",
+                "title": "Webhook body too large",
                 "status": 413,
                 "detail": "the body is larger than 1048576 bytes",
                 "limit": 1_048_576,
@@ -162,42 +168,44 @@ mod tests {
 
     #[test]
     fn accessors_and_display_describe_the_problem() {
-        let problem = Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "bad-signature",
-            "Bad signature",
-            "no match",
-        );
+        let problem = Problem::new(ProblemKind::InvalidSignature, "no match");
+        assert_eq!(problem.kind(), ProblemKind::InvalidSignature);
         assert_eq!(problem.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(problem.slug(), "bad-signature");
-        assert_eq!(problem.title(), "Bad signature");
+        assert_eq!(problem.slug(), "invalid-signature");
+        assert_eq!(problem.title(), "Invalid webhook signature");
         assert_eq!(problem.detail(), "no match");
         assert_eq!(
             problem.to_string(),
-            "401 Unauthorized Bad signature: no match"
+            "401 Unauthorized Invalid webhook signature: no match"
         );
     }
 
     #[test]
     fn a_repeated_extension_keeps_the_last_value() {
-        let problem = Problem::new(StatusCode::CONFLICT, "x", "X", "d")
+        let problem = Problem::new(ProblemKind::DeliveryOpen, "d")
             .with("n", 1)
             .with("n", json!([2]));
         assert_eq!(problem.to_json()["n"], json!([2]));
     }
 
-    #[cfg(not(debug_assertions))]
+    /// What a release build does with a reserved key, tested in every build (`with` panics on one
+    /// in debug builds, so the rule itself is tested here).
     #[test]
     fn a_reserved_extension_cannot_override_a_member() {
-        let problem = Problem::new(StatusCode::NOT_FOUND, "x", "X", "d").with("status", 200);
-        assert_eq!(problem.to_json()["status"], 404);
+        let mut extensions = Map::new();
+        for key in RESERVED {
+            assert!(!insert_extension(&mut extensions, key, json!(200)), "{key}");
+        }
+        assert!(extensions.is_empty());
+        assert!(insert_extension(&mut extensions, "limit", json!(1)));
+        assert_eq!(extensions["limit"], 1);
     }
 
     #[cfg(debug_assertions)]
     #[test]
     #[should_panic(expected = "reserved problem member")]
     fn a_reserved_extension_is_a_bug_in_debug_builds() {
-        let _ = Problem::new(StatusCode::NOT_FOUND, "x", "X", "d").with("status", 200);
+        let _ = Problem::new(ProblemKind::NotFound, "d").with("status", 200);
     }
 }
 
