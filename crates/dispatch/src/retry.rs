@@ -26,7 +26,7 @@ impl RetrySchedule {
     }
 
     /// The most attempts a delivery gets: the first, then one per delay.
-    pub fn max_attempts(&self) -> u32 {
+    pub(crate) fn max_attempts(&self) -> u32 {
         self.delays.len() as u32 + 1
     }
 
@@ -37,7 +37,7 @@ impl RetrySchedule {
     /// when it gave one; `failed` is the plugin saying that retrying cannot help, so it is dead at
     /// once (a replay runs it again after a fix); a delivery that found no free instance slot was
     /// not attempted and is requeued.
-    pub fn next(&self, outcome: &Outcome, attempt: u32, now: Timestamp) -> Next {
+    pub(crate) fn next(&self, outcome: &Outcome, attempt: u32, now: Timestamp) -> Next {
         let (error, requested) = match outcome {
             Outcome::Done => return Next::Done,
             Outcome::Skipped { .. } => return Next::Skipped,

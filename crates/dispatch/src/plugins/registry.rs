@@ -75,17 +75,17 @@ impl Registry {
     }
 
     /// Adds `plugin`, replacing the one of the same name; returns the replaced one.
-    pub fn insert(&self, plugin: Arc<Plugin>) -> Option<Arc<Plugin>> {
+    pub(crate) fn insert(&self, plugin: Arc<Plugin>) -> Option<Arc<Plugin>> {
         self.update(|plugins| plugins.insert(plugin.name().to_owned(), plugin))
     }
 
     /// Removes the plugin called `name`; returns it.
-    pub fn remove(&self, name: &str) -> Option<Arc<Plugin>> {
+    pub(crate) fn remove(&self, name: &str) -> Option<Arc<Plugin>> {
         self.update(|plugins| plugins.remove(name))
     }
 
     /// Records that the last load of `name` failed.
-    pub fn set_failure(&self, name: &str, failure: LoadFailure) {
+    pub(crate) fn set_failure(&self, name: &str, failure: LoadFailure) {
         self.failures
             .write()
             .unwrap_or_else(|poison| poison.into_inner())
@@ -93,7 +93,7 @@ impl Registry {
     }
 
     /// Forgets the failed load of `name`: it loaded, or its `.wasm` is gone.
-    pub fn clear_failure(&self, name: &str) {
+    pub(crate) fn clear_failure(&self, name: &str) {
         self.failures
             .write()
             .unwrap_or_else(|poison| poison.into_inner())
