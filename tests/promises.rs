@@ -2,13 +2,19 @@
 //! releases its prospect's later events, and a replay or a backfill runs behind newer events of
 //! the prospect.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::time::Duration;
 
 use support::admin::assert_problem;
 use support::capture::CaptureServer;
-use support::host::{Config, Env, Host};
+use support::host::{Config, Host};
 use support::payload::prospect_event;
 use support::tmpfs::Tmpfs;
 use support::{BATCH, SOON, eventually, eventually_or};
@@ -41,7 +47,7 @@ fn ingest_until_refused(host: &Host, first: i64) -> (support::host::Response, us
 /// only "when the store commits". On a full filesystem both refuse; both recover with space.
 #[test]
 fn a_full_filesystem_makes_ingest_and_readyz_answer_503_until_space_comes_back() {
-    let env = Env::new();
+    let env = SUITE.env();
     let Some(tmpfs) = Tmpfs::mount(&env.data_dir(), "24m") else {
         return;
     };
@@ -106,7 +112,7 @@ fn a_dead_letter_releases_later_events_and_a_replay_runs_after_newer_ones() {
     const PROSPECT: i64 = 8_000_001;
     let capture = CaptureServer::start();
     capture.fail_once("dead-a", 400);
-    let env = Env::with_config(Config::with_admin().reaching_loopback());
+    let env = SUITE.env_with(Config::with_admin().reaching_loopback());
     env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();
@@ -179,7 +185,7 @@ fn a_dead_letter_releases_later_events_and_a_replay_runs_after_newer_ones() {
 fn a_backfill_runs_after_newer_events_of_the_prospect() {
     const PROSPECT: i64 = 8_000_002;
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::with_admin().reaching_loopback());
+    let env = SUITE.env_with(Config::with_admin().reaching_loopback());
     let host = env.start();
     let db = env.db();
     let update = |marker: &str| {
