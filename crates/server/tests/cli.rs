@@ -1,6 +1,6 @@
 //! The binary's command line: a bad configuration stops it at start with the key named, before it
-//! opens a store or a port. (The host's behaviour end to end is tested in the top-level `tests/`
-//! package against this same binary.)
+//! opens a store or a port. (The host's behaviour end to end is tested by the suites of the
+//! top-level `tests/` folder, integration tests of this same package and binary.)
 
 use std::process::Command;
 
