@@ -21,6 +21,16 @@ fn assert_nothing_stored(what: &str, db: &Db, before: Totals) {
 }
 
 /// `body` padded with trailing spaces (still the same JSON) to exactly `len` bytes.
+/// A refusal sent before the body was read says that the connection closes, so that the sender's
+/// client does not send its next webhook on it.
+fn assert_closes(what: &str, response: &Response) {
+    assert_eq!(
+        response.header("connection"),
+        Some("close"),
+        "{what}: {response:?}"
+    );
+}
+
 fn padded(body: &[u8], len: usize) -> Vec<u8> {
     assert!(body.len() <= len);
     let mut padded = body.to_vec();
@@ -62,6 +72,7 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
     ] {
         let response = host.post(&path, json_type, &[], &good);
         assert_problem(&response, 404, "unknown-token");
+        assert_closes(what, &response);
         assert_nothing_stored(what, &db, empty);
     }
     let response = host.post(&format!("/hooks/other/{TOKEN}"), json_type, &[], &good);
@@ -77,12 +88,14 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
         let what = format!("content type {content_type:?}");
         let response = host.post(&path, content_type, &[], &good);
         assert_problem(&response, 415, "unsupported-media-type");
+        assert_closes(&what, &response);
         assert_nothing_stored(&what, &db, empty);
     }
 
     // One byte over the limit.
     let response = host.post(&path, json_type, &[], &padded(&good, 64 * 1024 + 1));
     assert_problem(&response, 413, "body-too-large");
+    assert_closes("a body over max_body_bytes", &response);
     assert_nothing_stored("a body over max_body_bytes", &db, empty);
 
     // Not JSON, or not a SmartReach payload: a problem naming where.
@@ -100,6 +113,8 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
         };
         let response = host.post(&path, json_type, &[], &body);
         let problem = assert_problem(&response, 400, slug);
+        // The body was read whole: the connection stays open for the next webhook.
+        assert_eq!(response.header("connection"), None, "{name}");
         let detail = problem["detail"].as_str().unwrap().to_lowercase();
         if syntax {
             assert!(
