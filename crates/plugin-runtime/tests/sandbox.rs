@@ -358,7 +358,14 @@ async fn a_slow_server_hits_the_request_timeout() {
     // the invocation would end as a timeout fault rather than with the plugin's own report.
     let invocation = run(&fetcher).await;
     assert_eq!(skipped_reason(&invocation), "fetch: timeout");
-    assert_eq!(invocation.requests[0].decision, OutboundDecision::Sent);
+    // No response came back in time: recorded as failed, with the reason.
+    let request = &invocation.requests[0];
+    assert_eq!(request.decision, OutboundDecision::Failed);
+    let reason = request.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("timeout") || reason.contains("within"),
+        "{reason}"
+    );
 }
 
 /// Loads the hostile `loop` plugin with `manifest_limits` into a runtime of `max_instances` slots.
