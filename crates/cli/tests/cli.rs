@@ -1,15 +1,20 @@
 //! The binary's command line: a bad configuration stops it at start with the key named, before it
-//! opens a store or a port. (The host's behaviour end to end is tested in the top-level `tests/`
-//! package against this same binary.)
+//! opens a store or a port. (The host's behaviour end to end is tested by the suites of the
+//! top-level `tests/` folder, integration tests of this same package and binary.)
 
 use std::process::Command;
 
+use smartreach_hooks_tests::host::Suite;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: Suite = Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
+
+/// The binary, with none of the test's `SMARTREACH_*` variables.
 fn host() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_smartreach-hooks"));
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SMARTREACH_HOOKS_")) {
-        command.env_remove(name);
-    }
-    command
+    SUITE.command()
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! arrives and checks it as the host would: the token in the path, JSON, the Standard Webhooks
 //! signature (with the host's own `verify`), and a body that parses as the event type.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +13,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
+use smartreach_hooks_tests::exit::stdout_of_success as success;
+use smartreach_hooks_tests::host::Suite;
+use smartreach_hooks_tests::now_ms;
+use smartreach_hooks_tests::stub::StubServer;
 use smartreach_webhook_signature as signature;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: Suite = Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 const TOKEN: &str = "ingest-token-0123456789abcdef";
 /// `whsec_` + base64 of the 16 bytes `0123456789abcdef`.
@@ -59,34 +69,26 @@ async fn hook(
 struct Ingest {
     url: String,
     log: Log,
-    _runtime: tokio::runtime::Runtime,
+    _server: StubServer,
 }
 
 impl Ingest {
     fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let log = Log::default();
         let app = Router::new()
             .route("/hooks/smartreach/{token}", post(hook))
             .with_state(log.clone());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let server = StubServer::start("ingest-stub", app);
         Self {
-            url,
+            url: server.url(),
             log,
-            _runtime: runtime,
+            _server: server,
         }
     }
 
     fn trigger(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_smartreach-hooks"))
+        SUITE
+            .command()
             .arg("trigger")
             .args(args)
             .arg("--url")
@@ -98,24 +100,6 @@ impl Ingest {
     fn received(&self) -> Vec<Received> {
         self.log.lock().unwrap().clone()
     }
-}
-
-fn success(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 #[test]
@@ -232,7 +216,8 @@ fn a_refusal_prints_the_problem_and_exits_1() {
 
 #[test]
 fn list_names_the_13_types() {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartreach-hooks"))
+    let output = SUITE
+        .command()
         .args(["trigger", "--list"])
         .output()
         .unwrap();

@@ -4,38 +4,26 @@
 
 mod stub;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
+use smartreach_hooks_tests::closed_port::ClosedPort;
+use smartreach_hooks_tests::exit::{stderr_of_failure, stdout_of_success as stdout};
+use smartreach_hooks_tests::host::Suite;
+use smartreach_hooks_tests::now_ms;
 use stub::{Api, TOKEN, event_summary};
 
-/// The binary, with no admin token in its environment unless a test sets one.
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: Suite = Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
+
+/// The binary, with no admin token (nor any other `SMARTREACH_*` variable) in its environment
+/// unless a test sets one.
 fn cli() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_smartreach-hooks"));
-    command.env_remove("SMARTREACH_ADMIN_TOKEN");
-    command
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr_of_failure(output: &Output) -> String {
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "stdout:\n{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stderr.clone()).unwrap()
+    SUITE.command()
 }
 
 /// The row of a table whose first cells are `starts`.
@@ -307,13 +295,9 @@ fn the_token_comes_from_smartreach_admin_token_and_is_required() {
 
 #[test]
 fn a_host_that_is_not_there_is_named() {
-    // Bind a port, then free it: nothing listens there any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    // A port held bound without listening: connections to it are refused.
+    let closed = ClosedPort::bind();
+    let url = closed.url();
     let output = cli()
         .args(["events", "--url", &url, "--admin-token", TOKEN])
         .output()
@@ -346,11 +330,4 @@ fn a_bad_time_is_refused_before_any_request() {
         "{stderr}"
     );
     assert!(api.seen().is_empty());
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use smartreach_hooks_tests::stub::StubServer;
 
 use super::cli;
 
@@ -243,20 +244,15 @@ async fn backfill(
         .into_response()
 }
 
-/// The stub, serving on a loopback port for as long as the returned runtime lives.
+/// The stub, serving on a loopback port until dropped.
 pub(crate) struct Api {
     pub(crate) url: String,
     stub: Stub,
-    _runtime: tokio::runtime::Runtime,
+    _server: StubServer,
 }
 
 impl Api {
     pub(crate) fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let stub = Stub::default();
         let app = Router::new()
             .route("/api/v1/events", get(events))
@@ -267,15 +263,11 @@ impl Api {
             .route("/api/v1/plugins/{name}/replay-dead", post(replay_dead))
             .route("/api/v1/plugins/{name}/backfill", post(backfill))
             .with_state(stub.clone());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let server = StubServer::start("admin-api-stub", app);
         Self {
-            url,
+            url: server.url(),
             stub,
-            _runtime: runtime,
+            _server: server,
         }
     }
 

@@ -10,7 +10,7 @@ pub mod token;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -41,14 +41,39 @@ pub async fn receive(
     Path(token): Path<String>,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> Result<Response, Problem> {
+) -> Response {
     let started = std::time::Instant::now();
-    let result = accept(&app, &token, &headers, body).await;
-    match &result {
-        Ok(_) => app.metrics.ingest_latency(started.elapsed()),
-        Err(problem) => app.metrics.ingest_rejected(problem.slug()),
+    match accept(&app, &token, &headers, body).await {
+        Ok(response) => {
+            app.metrics.ingest_latency(started.elapsed());
+            response
+        }
+        Err(problem) => {
+            app.metrics.ingest_rejected(problem.slug());
+            let unread = body_left_unread(problem.kind());
+            let mut response = problem.into_response();
+            if unread {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
     }
-    result
+}
+
+/// Whether a webhook refused as `kind` may have left part of its body unread. The server then
+/// closes the connection after answering, and says so (`Connection: close`): a sender's client
+/// must not send its next webhook on a connection the server is about to close.
+fn body_left_unread(kind: ProblemKind) -> bool {
+    matches!(
+        kind,
+        ProblemKind::UnknownToken
+            | ProblemKind::UnsupportedMediaType
+            | ProblemKind::BodyTooLarge
+            | ProblemKind::BodyTimeout
+            | ProblemKind::UnreadableBody
+    )
 }
 
 async fn accept(

@@ -9,8 +9,11 @@ use super::TOKEN;
 /// An HTTP answer of the host.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The HTTP status.
     pub status: u16,
+    /// The `content-type` header, if any.
     pub content_type: Option<String>,
+    /// The body, as text.
     pub body: String,
     /// Every header, names in lowercase, in the order received.
     pub headers: Vec<(String, String)>,
@@ -40,10 +43,15 @@ impl Response {
 /// The answer to an accepted webhook (202) or a recognised redelivery (200).
 #[derive(Debug, Clone)]
 pub struct Ingested {
+    /// The status it was answered with (202, or 200 for a redelivery).
     pub status: u16,
+    /// The id the host gave the webhook.
     pub webhook_id: String,
+    /// How many events it was split into.
     pub events: u64,
+    /// How many deliveries it queued.
     pub deliveries: u64,
+    /// Whether it was a redelivery of a stored webhook.
     pub duplicate: bool,
 }
 

@@ -11,29 +11,48 @@ use rusqlite::{Connection, OpenFlags, Row, params};
 /// A delivery row: one event to one plugin.
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    /// The row id.
     pub id: i64,
+    /// The event (`{webhook_id}:{index}`).
     pub event_id: String,
+    /// The plugin's name.
     pub plugin: String,
+    /// The prospect the event is about, if any.
     pub prospect_id: Option<String>,
+    /// `pending`, `running`, `done`, `skipped` or `dead`.
     pub status: String,
+    /// How many attempts it has had.
     pub attempts: i64,
+    /// When it may run next (Unix ms).
     pub next_attempt_at: i64,
+    /// The host holding it while it runs.
     pub lease_owner: Option<String>,
+    /// Why its last attempt did not succeed.
     pub last_error: Option<String>,
 }
 
 /// An attempt row: one run of a plugin on a delivery, with its delivery's plugin and event.
 #[derive(Debug, Clone)]
 pub struct Attempt {
+    /// The row id.
     pub id: i64,
+    /// The delivery this is an attempt of.
     pub delivery_id: i64,
+    /// The plugin's name.
     pub plugin: String,
+    /// The event (`{webhook_id}:{index}`).
     pub event_id: String,
+    /// Its number, from 1.
     pub attempt: i64,
+    /// The SHA-256 of the plugin build that ran.
     pub plugin_hash: String,
+    /// When it started (Unix ms).
     pub started_at: i64,
+    /// How long it ran, in microseconds.
     pub duration_us: i64,
+    /// How it ended: `done`, `skipped`, `retry`, `failed`, `fault`, ...
     pub outcome: String,
+    /// The outcome's reason or error.
     pub detail: Option<String>,
     /// The `logs` column, parsed.
     pub logs: serde_json::Value,
@@ -44,36 +63,52 @@ pub struct Attempt {
 /// An event row.
 #[derive(Debug, Clone)]
 pub struct Event {
+    /// Its id.
     pub id: String,
+    /// The webhook it came in.
     pub webhook_id: String,
+    /// Its index among the webhook's data items.
     pub item_index: i64,
+    /// Its event type.
     pub event_type: String,
+    /// The prospect the event is about, if any.
     pub prospect_id: Option<String>,
+    /// The prospect's email, if any.
     pub email: Option<String>,
 }
 
 /// A webhook row (without its body).
 #[derive(Debug, Clone)]
 pub struct Webhook {
+    /// Its id.
     pub id: String,
+    /// The source it came from.
     pub source: String,
+    /// Its event type.
     pub event_type: String,
+    /// The SHA-256 of its body, hex.
     pub body_sha256: String,
+    /// When it was received (Unix ms).
     pub received_at: i64,
 }
 
 /// Row counts of the four tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
+    /// Rows of `webhooks`.
     pub webhooks: i64,
+    /// Rows of `events`.
     pub events: i64,
+    /// Rows of `deliveries`.
     pub deliveries: i64,
+    /// Rows of `attempts`.
     pub attempts: i64,
 }
 
 /// The database file of one host's data dir.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// The SQLite file.
     pub path: PathBuf,
 }
 

@@ -1,33 +1,18 @@
-//! The plugins of `plugins/`, built for wasm32-wasip2 the way the runtime's tests build them, and
+//! The plugins of `plugins/`, built for wasm32-wasip2 the one way the xtask and the runtime's tests build them, and
 //! the manifests the tests write for them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-/// Builds the plugins workspace for wasm32-wasip2 (once per test binary; a no-op for cargo when
-/// nothing changed) and returns its release folder.
+/// Builds the plugins workspace the one shared way ([`smartreach_plugin_build::build`], as
+/// `cargo xtask plugins` does: `--locked`, into the target folder cargo resolves, which honours
+/// `CARGO_TARGET_DIR`), once per test binary, and returns its release folder.
 pub fn built_plugins() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let root = super::repo_root();
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("plugins/Cargo.toml"))
-            .status()
-            .expect("running cargo to build the plugins");
-        assert!(
-            status.success(),
-            "building plugins/ for wasm32-wasip2 failed"
-        );
-        root.join("plugins/target/wasm32-wasip2/release")
+        let manifest = crate::repo_root().join("plugins/Cargo.toml");
+        smartreach_plugin_build::build(&manifest, smartreach_plugin_build::Output::Quiet)
+            .unwrap_or_else(|err| panic!("{err}"))
     })
 }
 

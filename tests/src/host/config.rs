@@ -1,6 +1,6 @@
 //! Test host configuration: the default source, tokens, and the config file a test host starts with.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The token of the default source, `smartreach`.
@@ -20,7 +20,9 @@ pub const RETRY_SCHEDULE: [Duration; 3] = [
 /// (`/hooks/smartreach/{token}`).
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// `name`: the source's name.
     pub name: String,
+    /// `tokens`: the URL tokens it posts with.
     pub tokens: Vec<String>,
     /// `whsec_...` secrets; when any is set, a Standard Webhooks signature is required.
     pub signing_secrets: Vec<String>,
@@ -29,22 +31,30 @@ pub struct Source {
 /// The host's configuration file, as the tests vary it.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `[[sources]]`.
     pub sources: Vec<Source>,
+    /// `ingest.max_body_bytes`.
     pub max_body_bytes: u64,
+    /// `ingest.dedup_window` (e.g. `"24h"`).
     pub dedup_window: String,
+    /// `ingest.signature_tolerance` (e.g. `"5m"`).
     pub signature_tolerance: String,
     /// `ingest.body_timeout` (e.g. `"1s"`); `None` keeps the host's default.
     pub body_timeout: Option<String>,
+    /// `delivery.workers`.
     pub workers: u32,
+    /// `delivery.retry_schedule` (written in milliseconds; jitter is always 0).
     pub retry_schedule: Vec<Duration>,
+    /// `delivery.poll_interval`.
     pub poll_interval: String,
+    /// `plugins.reload_interval`.
     pub reload_interval: String,
+    /// `shutdown.grace_period`.
     pub grace_period: String,
+    /// `log.format`: `text` or `json`.
     pub log_format: String,
+    /// `log.filter`.
     pub log_filter: String,
-    /// `plugins.cache_dir`: one folder shared by every test host, so that a plugin is compiled
-    /// once per test run rather than once per host.
-    pub cache_dir: Option<PathBuf>,
     /// `admin.token`; `None` leaves the admin API off.
     pub admin_token: Option<String>,
     /// `retention.max_age` (e.g. `"1s"`); `None` keeps the host's default.
@@ -78,7 +88,6 @@ impl Default for Config {
             grace_period: "5s".to_owned(),
             log_format: "json".to_owned(),
             log_filter: "info".to_owned(),
-            cache_dir: Some(shared_cache_dir()),
             admin_token: None,
             retention_max_age: None,
             retention_interval: None,
@@ -88,23 +97,10 @@ impl Default for Config {
     }
 }
 
-/// The compile cache every test host shares, created private: the host refuses a cache folder
-/// that group or others may write to, and a umask of 002 would give it mode 0775.
-fn shared_cache_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache");
-    std::fs::create_dir_all(&dir).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    dir
-}
-
 fn toml_list(items: &[String]) -> String {
     let items: Vec<String> = items
         .iter()
-        .map(|item| crate::support::plugins::toml_string(item))
+        .map(|item| crate::plugins::toml_string(item))
         .collect();
     format!("[{}]", items.join(", "))
 }
@@ -119,7 +115,7 @@ impl Config {
     }
 
     /// This configuration with loopback in `outbound.allowed_networks`: for every suite whose
-    /// plugins send to a [`CaptureServer`](crate::support::capture::CaptureServer), which listens
+    /// plugins send to a [`CaptureServer`](crate::capture::CaptureServer), which listens
     /// on 127.0.0.1. Without it the host refuses those requests by address, as it must for
     /// plugins in production.
     pub fn reaching_loopback(self) -> Self {
@@ -129,9 +125,10 @@ impl Config {
         }
     }
 
-    /// The TOML file for a host whose data and plugins live under the given folders.
-    pub fn to_toml(&self, data_dir: &Path, plugin_dir: &Path) -> String {
-        let string = |value: &str| crate::support::plugins::toml_string(value);
+    /// The TOML file for a host whose data and plugins live under the given folders, compiling
+    /// plugins into `cache_dir`.
+    pub fn to_toml(&self, data_dir: &Path, plugin_dir: &Path, cache_dir: &Path) -> String {
+        let string = |value: &str| crate::plugins::toml_string(value);
         let schedule: Vec<String> = self
             .retry_schedule
             .iter()
@@ -175,12 +172,10 @@ impl Config {
             string(&self.poll_interval),
             string(&self.reload_interval),
         ));
-        if let Some(cache_dir) = &self.cache_dir {
-            text.push_str(&format!(
-                "cache_dir = {}\n",
-                string(&cache_dir.to_string_lossy())
-            ));
-        }
+        text.push_str(&format!(
+            "cache_dir = {}\n",
+            string(&cache_dir.to_string_lossy())
+        ));
         text.push_str(&format!(
             "\n[shutdown]\ngrace_period = {}\n",
             string(&self.grace_period)

@@ -7,7 +7,6 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -18,13 +17,12 @@ use serde_json::Value;
 mod client;
 mod config;
 mod env;
+mod suite;
 
-// Each test binary uses some of these.
-#[allow(unused_imports)]
 pub use client::{Client, Ingested, Response, hook_path};
-#[allow(unused_imports)]
 pub use config::{ADMIN_TOKEN, Config, RETRY_SCHEDULE, SOURCE, Source, TOKEN};
 pub use env::Env;
+pub use suite::Suite;
 
 /// How long the first start may take: it compiles the plugins.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -33,37 +31,11 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The line the host prints on stdout once it listens.
 const LISTENING: &str = "smartreach-hooks listening on http://";
 
-/// The binary under test: `HOOKS_TEST_BIN`, else `smartreach-hooks` in the cargo target
-/// folder this test runs from (`target/debug/deps/TEST` → `target/debug/smartreach-hooks`).
-pub fn binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("HOOKS_TEST_BIN") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.exists(),
-            "HOOKS_TEST_BIN={} does not exist",
-            path.display()
-        );
-        return path;
-    }
-    let exe = std::env::current_exe().expect("the test's own path");
-    let mut dir = exe.parent().expect("the test's folder").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir.join(format!("smartreach-hooks{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} does not exist: build it first: cargo build -p smartreach-hooks \
-         (or point HOOKS_TEST_BIN at it)",
-        bin.display()
-    );
-    bin
-}
-
 /// A running (or stopped) host process.
 pub struct Host {
     child: Child,
     exited: Option<ExitStatus>,
+    /// The address it printed in its `listening on` line.
     pub addr: SocketAddr,
     client: Client,
     /// The configured `admin.token`, sent by [`Host::admin_get`] and [`Host::admin_post`].
@@ -97,14 +69,9 @@ fn drain(
 
 impl Host {
     fn start(env: &Env) -> Self {
-        let mut command = Command::new(binary());
-        // The host reads SMARTREACH_HOOKS_* variables as configuration (and refuses unknown
-        // ones, such as HOOKS_TEST_BIN): the config file alone configures it here.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("SMARTREACH_HOOKS_") {
-                command.env_remove(name);
-            }
-        }
+        let binary = env.suite().binary();
+        // The config file alone configures the host.
+        let mut command = env.suite().command();
         let mut child = command
             .arg("serve")
             .arg("--config")
@@ -114,7 +81,7 @@ impl Host {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|err| panic!("starting {}: {err}", binary().display()));
+            .unwrap_or_else(|err| panic!("starting {}: {err}", binary.display()));
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (address_tx, address_rx) = mpsc::channel();
@@ -164,6 +131,7 @@ impl Host {
         host
     }
 
+    /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -173,6 +141,7 @@ impl Host {
         self.client.clone()
     }
 
+    /// `http://ADDR{path}`.
     pub fn url(&self, path: &str) -> String {
         self.client.url(path)
     }

@@ -1,8 +1,10 @@
 //! A local HTTP server standing in for Slack, a CRM or a suppression list: it records every
-//! request the plugins make and answers 200 `{}`, or what the test asks for: a delay, one failure
-//! for a request carrying a marker, or holding requests with a marker until released.
+//! request the plugins make and answers 200 `{}`, or what the test asks for: another answer, a
+//! delay, one failure for a request carrying a marker, or holding requests with a marker until
+//! released.
 //!
-//! It runs on its own small tokio runtime, so the tests themselves stay synchronous.
+//! It runs on its own small tokio runtime ([`StubServer`]), so the tests themselves stay
+//! synchronous.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,10 +17,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde::Serialize;
 
+use crate::stub::StubServer;
+
 /// One recorded request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Captured {
+    /// The request method (`POST`, ...).
     pub method: String,
+    /// The path and query the plugin requested.
     pub path: String,
     /// Headers a plugin chose to send (not transport headers such as host or content-length),
     /// sorted.
@@ -34,6 +40,15 @@ pub struct Captured {
 }
 
 impl Captured {
+    /// The SmartReach prospect id of a crm-sync request (`/crm/contacts/smartreach-{id}`); panics
+    /// on any other request.
+    pub fn crm_prospect_id(&self) -> i64 {
+        self.path
+            .strip_prefix("/crm/contacts/smartreach-")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("not a crm-sync contact request: {self:?}"))
+    }
+
     /// The value of header `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -55,42 +70,36 @@ struct Rules {
 struct Shared {
     requests: Arc<Mutex<Vec<Captured>>>,
     rules: Arc<Mutex<Rules>>,
+    /// The status and body of every answer not set by a rule.
+    answer: Arc<Mutex<(u16, Vec<u8>)>>,
     delay_ms: Arc<AtomicU64>,
     held_now: Arc<AtomicU64>,
 }
 
 /// The running server; stops when dropped.
 pub struct CaptureServer {
+    /// Where it listens (`127.0.0.1:PORT`).
     pub addr: SocketAddr,
     shared: Shared,
-    runtime: Option<tokio::runtime::Runtime>,
+    _server: StubServer,
 }
 
 impl CaptureServer {
     /// Starts a server on a random loopback port that answers 200 `{}` to everything.
     pub fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("capture")
-            .enable_all()
-            .build()
-            .unwrap();
         let shared = Shared {
             requests: Arc::default(),
             rules: Arc::default(),
+            answer: Arc::new(Mutex::new((200, b"{}".to_vec()))),
             delay_ms: Arc::default(),
             held_now: Arc::default(),
         };
         let app = Router::new().fallback(record).with_state(shared.clone());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let server = StubServer::start("capture", app);
         Self {
-            addr,
+            addr: server.addr,
             shared,
-            runtime: Some(runtime),
+            _server: server,
         }
     }
 
@@ -102,6 +111,11 @@ impl CaptureServer {
     /// `127.0.0.1:PORT`, for `allowed_outbound_hosts`.
     pub fn host(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// Answers `status` with `body` to every request no other rule answers (instead of 200 `{}`).
+    pub fn answer(&self, status: u16, body: &[u8]) {
+        *self.shared.answer.lock().unwrap() = (status, body.to_vec());
     }
 
     /// Answers every request after `delay`.
@@ -155,13 +169,10 @@ impl CaptureServer {
     pub fn len(&self) -> usize {
         self.shared.requests.lock().unwrap().len()
     }
-}
 
-impl Drop for CaptureServer {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
+    /// Whether no request has been received yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -195,15 +206,18 @@ async fn record(
     let raw = String::from_utf8_lossy(&body).into_owned();
     let parsed =
         serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::Value::String(raw.clone()));
-    let status = {
+    let (status, answer) = {
         let mut rules = shared.rules.lock().unwrap();
         match rules
             .fail_once
             .iter()
             .position(|(marker, _)| raw.contains(marker.as_str()))
         {
-            Some(index) => rules.fail_once.remove(index).1,
-            None => 200,
+            Some(index) => (
+                rules.fail_once.remove(index).1,
+                b"{\"error\": \"injected by the test\"}".to_vec(),
+            ),
+            None => shared.answer.lock().unwrap().clone(),
         }
     };
     shared.requests.lock().unwrap().push(Captured {
@@ -234,11 +248,5 @@ async fn record(
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    let status = StatusCode::from_u16(status).unwrap();
-    let body = if status.is_success() {
-        b"{}".to_vec()
-    } else {
-        b"{\"error\": \"injected by the test\"}".to_vec()
-    };
-    (status, body)
+    (StatusCode::from_u16(status).unwrap(), answer)
 }

@@ -2,25 +2,22 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Config, Host};
+use super::{Config, Host, Suite};
 
-use crate::support::db::Db;
+use crate::db::Db;
 
 /// The temp dir of one test's host: config file, data dir, plugin dir and a staging folder for
 /// writing plugin files atomically. It outlives restarts of the host.
 pub struct Env {
     root: tempfile::TempDir,
+    suite: Suite,
+    /// The configuration [`Env::start`] writes; a test may change it between restarts.
     pub config: Config,
 }
 
 impl Env {
-    /// An empty plugin folder and the default configuration.
-    pub fn new() -> Self {
-        Self::with_config(Config::default())
-    }
-
-    /// An empty plugin folder and `config`.
-    pub fn with_config(config: Config) -> Self {
+    /// An empty plugin folder and `config`, for a host of `suite` (see [`Suite::env`]).
+    pub fn new(suite: Suite, config: Config) -> Self {
         let root = tempfile::Builder::new()
             .prefix("smartreach-hooks-test-")
             .tempdir()
@@ -28,21 +25,44 @@ impl Env {
         for dir in ["data", "plugins", "staging"] {
             std::fs::create_dir(root.path().join(dir)).unwrap();
         }
-        Self { root, config }
+        Self {
+            root,
+            suite,
+            config,
+        }
     }
 
+    /// The suite this host belongs to (its binary, its compile cache).
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    /// The configuration file the host starts with: [`Config::to_toml`] with this folder's data
+    /// and plugin folders and the suite's shared compile cache.
+    pub fn config_toml(&self) -> String {
+        self.config.to_toml(
+            &self.data_dir(),
+            &self.plugin_dir(),
+            &self.suite.plugin_cache(),
+        )
+    }
+
+    /// The folder holding everything of this host.
     pub fn root(&self) -> &Path {
         self.root.path()
     }
 
+    /// `data_dir`: the database lives here.
     pub fn data_dir(&self) -> PathBuf {
         self.root().join("data")
     }
 
+    /// `plugin_dir`: the plugins the host loads.
     pub fn plugin_dir(&self) -> PathBuf {
         self.root().join("plugins")
     }
 
+    /// The configuration file, written by [`Env::start`].
     pub fn config_path(&self) -> PathBuf {
         self.root().join("smartreach-hooks.toml")
     }
@@ -71,14 +91,30 @@ impl Env {
         if let Some(manifest) = manifest {
             self.put_plugin_file(&format!("{name}.toml"), manifest.as_bytes());
         }
-        let bytes = crate::support::plugins::wasm(crate_name);
+        let bytes = crate::plugins::wasm(crate_name);
         self.put_plugin_file(&format!("{name}.wasm"), &bytes);
-        crate::support::sha256_hex(&bytes)
+        crate::sha256_hex(&bytes)
+    }
+
+    /// Installs the example event-log (every event, one log line each) with a default manifest.
+    pub fn install_event_log(&self) -> String {
+        self.install(
+            "event-log",
+            "event_log",
+            Some(&crate::plugins::manifest(None, &[], &[])),
+        )
+    }
+
+    /// Installs the test plugin `hostile` as `name`, subscribed to `events` (event type names, or
+    /// `"*"`), doing `mode` on each (`done`, `fail`, `retry`, `panic`, ...; see its crate's docs).
+    pub fn install_hostile(&self, name: &str, events: &[&str], mode: &str) -> String {
+        let manifest = crate::plugins::manifest_for(events, None, &[("mode", mode)], &[]);
+        self.install(name, "hostile", Some(&manifest))
     }
 
     /// Installs the example crm-sync, sending to `{capture}/crm`, the one host it may reach.
-    pub fn install_crm_sync(&self, capture: &crate::support::capture::CaptureServer) -> String {
-        let manifest = crate::support::plugins::manifest(
+    pub fn install_crm_sync(&self, capture: &crate::capture::CaptureServer) -> String {
+        let manifest = crate::plugins::manifest(
             Some(&capture.host()),
             &[("endpoint", &format!("{}/crm", capture.url()))],
             &[],
@@ -93,11 +129,7 @@ impl Env {
 
     /// Writes the configuration file and starts a host on this folder.
     pub fn start(&self) -> Host {
-        std::fs::write(
-            self.config_path(),
-            self.config.to_toml(&self.data_dir(), &self.plugin_dir()),
-        )
-        .unwrap();
+        std::fs::write(self.config_path(), self.config_toml()).unwrap();
         Host::start(self)
     }
 }

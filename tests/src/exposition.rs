@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::host::Host;
+
 /// One sample: `name{labels} value`.
 #[derive(Debug, Clone, PartialEq)]
 struct Sample {
@@ -14,16 +16,32 @@ struct Sample {
 
 /// A parsed exposition: its samples in order, and each family's `# TYPE`.
 #[derive(Debug, Default)]
-pub(crate) struct Exposition {
+pub struct Exposition {
     samples: Vec<Sample>,
-    pub(crate) types: BTreeMap<String, String>,
+    /// Each family's `# TYPE`, by family name.
+    pub types: BTreeMap<String, String>,
 }
 
 impl Exposition {
+    /// `GET /metrics` of `host`: checks the status and the content type, and parses the text.
+    pub fn scrape(host: &Host) -> Self {
+        let response = host
+            .client()
+            .get("/metrics")
+            .unwrap_or_else(|err| panic!("GET /metrics: {err}"));
+        assert_eq!(response.status, 200, "GET /metrics: {response:?}");
+        let content_type = response.content_type.clone().unwrap_or_default();
+        assert!(
+            content_type.starts_with("text/plain; version=0.0.4"),
+            "the Prometheus text format: {content_type}"
+        );
+        Self::parse(&response.body)
+    }
+
     /// Parses the text format 0.0.4: `# HELP` / `# TYPE` lines, other `#` lines skipped, and
     /// samples `name{label="value",...} value [timestamp]` with `\\`, `\"` and `\n` escapes in
     /// label values. Panics on a line it cannot read, naming it.
-    pub(crate) fn parse(text: &str) -> Self {
+    pub fn parse(text: &str) -> Self {
         let mut parsed = Self::default();
         for (number, line) in text.lines().enumerate() {
             let fail = |why: &str| -> ! { panic!("/metrics line {}: {why}: {line:?}", number + 1) };
@@ -144,7 +162,7 @@ impl Exposition {
     }
 
     /// The samples of `name`, by their labels (`label=value,...`).
-    pub(crate) fn series(&self, name: &str) -> BTreeMap<String, f64> {
+    pub fn series(&self, name: &str) -> BTreeMap<String, f64> {
         let mut series = BTreeMap::new();
         for sample in self.samples.iter().filter(|sample| sample.name == name) {
             let key: Vec<String> = sample
@@ -161,7 +179,7 @@ impl Exposition {
     }
 
     /// The value of `name` with exactly `labels`, if there is such a sample.
-    pub(crate) fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let labels: BTreeMap<String, String> = labels
             .iter()
             .map(|(label, value)| ((*label).to_owned(), (*value).to_owned()))
@@ -173,13 +191,13 @@ impl Exposition {
     }
 
     /// [`Self::get`], or 0 when there is no such sample (a counter not yet counted).
-    pub(crate) fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.get(name, labels).unwrap_or(0.0)
     }
 }
 
 /// `series` with the values as whole numbers, for comparing counts.
-pub(crate) fn counts(series: BTreeMap<String, f64>) -> BTreeMap<String, u64> {
+pub fn counts(series: BTreeMap<String, f64>) -> BTreeMap<String, u64> {
     series
         .into_iter()
         .map(|(key, value)| {
@@ -192,7 +210,8 @@ pub(crate) fn counts(series: BTreeMap<String, f64>) -> BTreeMap<String, u64> {
         .collect()
 }
 
-pub(crate) fn expected(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+/// The expected counts of a [`counts`] comparison, from `(labels, count)` pairs.
+pub fn expected(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
     pairs
         .iter()
         .map(|(key, value)| ((*key).to_owned(), *value))
@@ -201,7 +220,7 @@ pub(crate) fn expected(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 
 /// Checks a histogram's series with `labels`: cumulative buckets that never decrease, the
 /// `+Inf` bucket equal to `_count`, and a `_sum` that is not negative. Returns `_count`.
-pub(crate) fn check_histogram(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> u64 {
+pub fn check_histogram(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> u64 {
     let mut buckets: Vec<(f64, f64)> = metrics
         .samples
         .iter()
@@ -240,24 +259,4 @@ pub(crate) fn check_histogram(metrics: &Exposition, name: &str, labels: &[(&str,
         .unwrap_or_else(|| panic!("{name}_sum{labels:?}"));
     assert!(sum >= 0.0, "{name}{labels:?}: _sum {sum}");
     count as u64
-}
-
-/// The parser itself, on a hand-written exposition: escapes, no labels, `+Inf`, timestamps.
-#[test]
-fn the_exposition_parser_reads_the_format() {
-    let text = "# HELP a_total A counter.\n# TYPE a_total counter\n\
-                a_total{x=\"1\",y=\"q\\\"u\\\\o\\nte\"} 3\n\
-                # TYPE h histogram\nh_bucket{le=\"0.5\"} 1\nh_bucket{le=\"+Inf\"} 2\n\
-                h_sum 0.75\nh_count 2 1700000000000\n# a comment\n\n\
-                # TYPE g gauge\ng 1e3\n";
-    let parsed = Exposition::parse(text);
-    assert_eq!(parsed.types.len(), 3);
-    assert_eq!(
-        parsed.get("a_total", &[("x", "1"), ("y", "q\"u\\o\nte")]),
-        Some(3.0)
-    );
-    assert_eq!(parsed.get("h_bucket", &[("le", "+Inf")]), Some(2.0));
-    assert_eq!(parsed.get("h_count", &[]), Some(2.0));
-    assert_eq!(parsed.get("g", &[]), Some(1000.0));
-    assert_eq!(check_histogram(&parsed, "h", &[]), 2);
 }
