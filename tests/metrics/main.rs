@@ -353,6 +353,28 @@ fn a_retry_that_is_not_due_is_not_an_old_pending_delivery() {
     drop(host);
 }
 
+/// Every loaded plugin has its per-plugin gauges, at 0 while it has nothing queued, running or
+/// dead: dashboards and alerts expect a zero series, not a missing one.
+#[test]
+fn a_plugin_with_nothing_queued_has_zero_gauges() {
+    let env = SUITE.env();
+    env.install_hostile("idle", &["prospect.created"], "done");
+    let host = env.start();
+    let metrics = Exposition::scrape(&host);
+    for gauge in [
+        "smartreach_hooks_queue_depth",
+        "smartreach_hooks_deliveries_running",
+        "smartreach_hooks_dead_letters",
+    ] {
+        assert_eq!(
+            metrics.get(gauge, &[("plugin", "idle")]),
+            Some(0.0),
+            "{gauge} of a loaded plugin without deliveries"
+        );
+    }
+    drop(host);
+}
+
 /// The parser itself, on a hand-written exposition: escapes, no labels, `+Inf`, timestamps.
 #[test]
 fn the_exposition_parser_reads_the_format() {

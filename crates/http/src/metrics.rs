@@ -25,6 +25,13 @@ pub fn routes() -> Router<Arc<App>> {
 pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
     let now = now_ms();
     let stats = app.store.queue_stats(now).await?;
+    let plugins = app.registry.snapshot();
+    // Every loaded plugin has its series, at zero when it has nothing queued (the store lists
+    // only plugins with deliveries): a dashboard expects a zero, not a missing series.
+    let loaded = plugins.iter().map(|plugin| PluginQueue {
+        plugin: plugin.name().to_owned(),
+        ..PluginQueue::default()
+    });
     let queue = QueueSnapshot {
         by_plugin: stats
             .by_plugin
@@ -35,11 +42,12 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
                 running: depth.running,
                 dead: depth.dead,
             })
+            .chain(loaded)
             .collect(),
         oldest_pending_age: stats
             .oldest_due_since
             .map(|since| Duration::from_millis(now.saturating_sub(since).max(0) as u64)),
-        plugins_loaded: app.registry.snapshot().len(),
+        plugins_loaded: plugins.len(),
     };
     Ok((
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
