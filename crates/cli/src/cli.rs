@@ -284,13 +284,40 @@ mod tests {
         Cli::try_parse_from(std::iter::once("smartreach-hooks").chain(args.iter().copied()))
     }
 
+    /// The kind of error clap refuses `args` with.
+    fn refused(args: &[&str]) -> clap::error::ErrorKind {
+        match parse(args) {
+            Ok(cli) => panic!("{args:?} was accepted: {:?}", cli.command),
+            Err(err) => err.kind(),
+        }
+    }
+
     #[test]
     fn replay_takes_an_id_or_dead_with_a_plugin() {
-        assert!(parse(&["replay", "42"]).is_ok());
-        assert!(parse(&["replay", "--dead", "--plugin", "crm"]).is_ok());
-        assert!(parse(&["replay"]).is_err());
-        assert!(parse(&["replay", "--dead"]).is_err());
-        assert!(parse(&["replay", "42", "--dead", "--plugin", "crm"]).is_err());
+        use clap::error::ErrorKind::{ArgumentConflict, MissingRequiredArgument};
+        let Command::Replay(one) = parse(&["replay", "42"]).unwrap().command else {
+            panic!("not replay")
+        };
+        assert_eq!(
+            (one.delivery.as_deref(), one.dead, one.plugin),
+            (Some("42"), false, None)
+        );
+        let Command::Replay(dead) = parse(&["replay", "--dead", "--plugin", "crm"])
+            .unwrap()
+            .command
+        else {
+            panic!("not replay")
+        };
+        assert_eq!(
+            (dead.delivery, dead.dead, dead.plugin.as_deref()),
+            (None, true, Some("crm"))
+        );
+        assert_eq!(refused(&["replay"]), MissingRequiredArgument);
+        assert_eq!(refused(&["replay", "--dead"]), MissingRequiredArgument);
+        assert_eq!(
+            refused(&["replay", "42", "--dead", "--plugin", "crm"]),
+            ArgumentConflict
+        );
     }
 
     #[test]
@@ -305,16 +332,41 @@ mod tests {
         };
         assert_eq!(show.id, "01J:0");
         assert!(show.api.json);
-        assert!(parse(&["events", "--type", "x", "show", "1"]).is_err());
-        assert!(parse(&["events", "--limit", "501"]).is_err());
-        assert!(parse(&["events", "--limit", "500", "--all"]).is_ok());
+        assert_eq!(
+            refused(&["events", "--type", "x", "show", "1"]),
+            clap::error::ErrorKind::ArgumentConflict
+        );
+        assert_eq!(
+            refused(&["events", "--limit", "501"]),
+            clap::error::ErrorKind::ValueValidation
+        );
+        let Command::Events(list) = parse(&["events", "--limit", "500", "--all"])
+            .unwrap()
+            .command
+        else {
+            panic!("not events")
+        };
+        assert_eq!((list.page.limit, list.page.all), (500, true));
     }
 
     #[test]
     fn trigger_needs_a_type_unless_listing() {
-        assert!(parse(&["trigger", "--list"]).is_ok());
-        assert!(parse(&["trigger", "email_opened"]).is_ok());
-        assert!(parse(&["trigger"]).is_err());
-        assert!(parse(&["trigger", "--list", "email_opened"]).is_err());
+        use clap::error::ErrorKind::{ArgumentConflict, MissingRequiredArgument};
+        let Command::Trigger(list) = parse(&["trigger", "--list"]).unwrap().command else {
+            panic!("not trigger")
+        };
+        assert!(list.list && list.event_type.is_none());
+        let Command::Trigger(one) = parse(&["trigger", "email_opened"]).unwrap().command else {
+            panic!("not trigger")
+        };
+        assert_eq!(
+            (one.list, one.event_type.as_deref()),
+            (false, Some("email_opened"))
+        );
+        assert_eq!(refused(&["trigger"]), MissingRequiredArgument);
+        assert_eq!(
+            refused(&["trigger", "--list", "email_opened"]),
+            ArgumentConflict
+        );
     }
 }
