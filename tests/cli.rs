@@ -3,46 +3,34 @@
 //! plugins (a good one with an event, an outbound request recorded and not sent, and plugins that
 //! do not load).
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::capture::CaptureServer;
-use support::host::{Config, Env, SOURCE, Source, binary};
+use support::closed_port::ClosedPort;
+use support::exit::{expect_exit, text};
+use support::host::{Config, SOURCE, Source};
 use support::payload::secret;
 use support::plugins::{toml_string, wasm_path};
-use support::{SOON, eventually, repo_root};
+use support::{SOON, eventually, fixture_path};
 
 /// The binary with `args`. The host's `SMARTREACH_HOOKS_*` variables are not needed by the
 /// tools, and none leaks in from the test's environment.
 fn run(args: &[&str]) -> Output {
-    let mut command = Command::new(binary());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SMARTREACH_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = SUITE.command();
     command
         .args(args)
         .output()
         .expect("running smartreach-hooks")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Panics with both streams unless the command exited with `code`.
-fn expect_exit(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{what}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 fn path_str(path: &Path) -> &str {
@@ -52,7 +40,7 @@ fn path_str(path: &Path) -> &str {
 #[test]
 fn trigger_sends_every_documented_type_with_the_generated_token() {
     // No [[sources]]: the host generates data/ingest-token, which trigger reads with --data-dir.
-    let env = Env::with_config(Config {
+    let env = SUITE.env_with(Config {
         sources: Vec::new(),
         ..Config::default()
     });
@@ -146,7 +134,7 @@ fn the_list_matches_the_fixtures() {
 fn trigger_signs_for_a_source_with_a_secret() {
     let token = "signed-token-0123456789abcdef";
     let signing_secret = secret(7);
-    let env = Env::with_config(Config {
+    let env = SUITE.env_with(Config {
         sources: vec![Source {
             name: SOURCE.to_owned(),
             tokens: vec![token.to_owned()],
@@ -190,12 +178,9 @@ fn trigger_signs_for_a_source_with_a_secret() {
 
 #[test]
 fn trigger_to_no_host_says_so() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    // A port held bound without listening: connections to it are refused.
+    let closed = ClosedPort::bind();
+    let url = closed.url();
     let output = run(&[
         "trigger",
         "prospect.created",
@@ -215,7 +200,7 @@ fn trigger_to_no_host_says_so() {
 #[test]
 fn check_plugin_runs_a_good_plugin_on_an_event() {
     let wasm = wasm_path("event_log");
-    let fixture = repo_root().join("tests/fixtures/events/activity.email.replied.json");
+    let fixture = fixture_path("events/activity.email.replied.json");
     let output = run(&[
         "check-plugin",
         path_str(&wasm),
@@ -267,7 +252,7 @@ fn check_plugin_shows_requests_without_sending_them() {
         ),
     )
     .unwrap();
-    let fixture = repo_root().join("tests/fixtures/events/prospect.created.json");
+    let fixture = fixture_path("events/prospect.created.json");
     let output = run(&[
         "check-plugin",
         path_str(&wasm),
@@ -365,7 +350,7 @@ fn check_plugin_exits_1_when_a_run_faults() {
         "[config]\nmode = \"panic\"\n",
     )
     .unwrap();
-    let fixture = repo_root().join("tests/fixtures/events/prospect.created.json");
+    let fixture = fixture_path("events/prospect.created.json");
     let output = run(&[
         "check-plugin",
         path_str(&wasm),

@@ -2,14 +2,20 @@
 //! may be lost: on restart, every acknowledged event is delivered, and only the deliveries that
 //! were running at the kill may run twice.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support::capture::CaptureServer;
-use support::host::{Config, Env, Ingested};
+use support::host::{Config, Ingested};
 use support::payload::prospect_event;
 use support::{BATCH, eventually};
 
@@ -41,7 +47,7 @@ fn body(n: usize) -> Vec<u8> {
 #[test]
 fn a_sigkill_loses_no_acknowledged_event() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::default().reaching_loopback());
+    let env = SUITE.env_with(Config::default().reaching_loopback());
     // crm-sync PUTs each prospect to /crm/contacts/smartreach-{prospect_id}, with the event id as
     // Idempotency-Key: the capture server sees which events were delivered, and how often.
     env.install_crm_sync(&capture);
@@ -123,11 +129,7 @@ fn a_sigkill_loses_no_acknowledged_event() {
     let mut deliveries_per_event: BTreeMap<i64, usize> = BTreeMap::new();
     let mut keys: BTreeMap<i64, String> = BTreeMap::new();
     for request in capture.requests() {
-        let prospect: i64 = request
-            .path
-            .strip_prefix("/crm/contacts/smartreach-")
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected request {request:?}"));
+        let prospect = request.crm_prospect_id();
         *deliveries_per_event.entry(prospect).or_default() += 1;
         keys.insert(
             prospect,

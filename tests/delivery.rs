@@ -1,7 +1,13 @@
 //! Delivery: what the host does with each outcome (retries on the configured schedule, then the
 //! dead letter; permanent failures at once) and the order of one prospect's deliveries.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,22 +15,27 @@ use std::time::Duration;
 use support::BATCH;
 use support::capture::CaptureServer;
 use support::db::{Attempt, Db, Delivery};
-use support::host::{Config, Env, RETRY_SCHEDULE};
+use support::host::{Config, RETRY_SCHEDULE};
 use support::payload::prospect_event;
 use support::plugins::manifest;
 
-/// Checks a delivery that ran out of retries: 1 + len(schedule) attempts, numbered from 1, each
-/// ending in `outcome`, started no sooner than the schedule allows after the previous one, then
-/// dead with the last attempt's error. Returns its attempts.
-fn assert_retried_then_dead(db: &Db, delivery: &Delivery, outcome: &str) -> Vec<Attempt> {
+/// Checks a delivery that ran out of retries: 1 + len(`delays`) attempts, numbered from 1, each
+/// ending in `outcome`, attempt n + 1 started at least `delays[n - 1]` after attempt n, then dead
+/// with the last attempt's error. Returns its attempts.
+fn assert_retried_then_dead(
+    db: &Db,
+    delivery: &Delivery,
+    outcome: &str,
+    delays: &[Duration],
+) -> Vec<Attempt> {
     let name = &delivery.plugin;
     let attempts = db.attempts_of(delivery.id);
-    let expected = 1 + RETRY_SCHEDULE.len();
+    let expected = 1 + delays.len();
     assert_eq!(
         attempts.len(),
         expected,
         "{name}: 1 + {} retries: {attempts:#?}",
-        RETRY_SCHEDULE.len()
+        delays.len()
     );
     assert_eq!(delivery.attempts, expected as i64, "{name}: {delivery:?}");
     assert_eq!(
@@ -52,14 +63,14 @@ fn assert_retried_then_dead(db: &Db, delivery: &Delivery, outcome: &str) -> Vec<
             index + 1
         );
     }
-    // Attempt n + 1 starts at least schedule[n - 1] after attempt n started (it starts after
+    // Attempt n + 1 starts at least delays[n - 1] after attempt n started (it starts after
     // attempt n ended plus the delay; 2 ms for millisecond timestamps).
-    for (pair, delay) in attempts.windows(2).zip(RETRY_SCHEDULE) {
+    for (pair, delay) in attempts.windows(2).zip(delays) {
         let gap = pair[1].started_at - pair[0].started_at;
         let delay_ms = i64::try_from(delay.as_millis()).unwrap();
         assert!(
             gap >= delay_ms - 2,
-            "{name}: attempt {} started {gap} ms after attempt {}, before the scheduled {delay_ms} ms",
+            "{name}: attempt {} started {gap} ms after attempt {}, before the delay of {delay_ms} ms",
             pair[1].attempt,
             pair[0].attempt
         );
@@ -76,17 +87,17 @@ fn assert_retried_then_dead(db: &Db, delivery: &Delivery, outcome: &str) -> Vec<
     attempts
 }
 
-/// A plugin that always fails (a panic, a loop past its deadline, memory past its cap, or a
-/// `retry` outcome) gets 1 + len(retry_schedule) attempts, spaced by the schedule, then is dead;
-/// a permanent failure is dead at once; a success is done once.
+/// A plugin that always faults (a panic, a loop past its deadline, memory past its cap) gets
+/// 1 + len(retry_schedule) attempts, each at least the schedule's delay after the previous one,
+/// then is dead; a permanent failure is dead at once; a success is done once. (A `retry` outcome
+/// with a delay of its own: [`a_retry_waits_the_plugins_delay_not_the_schedule`].)
 #[test]
 fn failing_plugins_are_retried_on_schedule_then_dead() {
-    let env = Env::new();
-    let plugins: [(&str, &[(&str, u64)]); 6] = [
+    let env = SUITE.env();
+    let plugins: [(&str, &[(&str, u64)]); 5] = [
         ("panic", &[]),
         ("loop", &[("timeout_ms", 300)]),
         ("hog", &[("memory_mib", 16)]),
-        ("retry", &[]),
         ("fail", &[]),
         ("done", &[]),
     ];
@@ -106,15 +117,16 @@ fn failing_plugins_are_retried_on_schedule_then_dead() {
         "ana@example.com",
         "fail",
     ));
-    assert_eq!(ingested.deliveries, 6, "hostile subscribes to every event");
+    assert_eq!(ingested.deliveries, 5, "hostile subscribes to every event");
     let deliveries: BTreeMap<String, Delivery> = db
-        .wait_webhook_finished(&ingested.webhook_id, 6)
+        .wait_webhook_finished(&ingested.webhook_id, 5)
         .into_iter()
         .map(|delivery| (delivery.plugin.clone(), delivery))
         .collect();
 
     // Faults are retried like `retry`.
-    let panics = assert_retried_then_dead(&db, &deliveries["hostile-panic"], "fault");
+    let panics =
+        assert_retried_then_dead(&db, &deliveries["hostile-panic"], "fault", &RETRY_SCHEDULE);
     for attempt in &panics {
         assert!(
             attempt
@@ -134,18 +146,8 @@ fn failing_plugins_are_retried_on_schedule_then_dead() {
         last_error.contains("trap") || last_error.contains("panic"),
         "a panic's last error says it trapped: {last_error}"
     );
-    assert_retried_then_dead(&db, &deliveries["hostile-loop"], "fault");
-    assert_retried_then_dead(&db, &deliveries["hostile-hog"], "fault");
-    assert_retried_then_dead(&db, &deliveries["hostile-retry"], "retry");
-    assert!(
-        deliveries["hostile-retry"]
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("try again"),
-        "{:?}",
-        deliveries["hostile-retry"]
-    );
+    assert_retried_then_dead(&db, &deliveries["hostile-loop"], "fault", &RETRY_SCHEDULE);
+    assert_retried_then_dead(&db, &deliveries["hostile-hog"], "fault", &RETRY_SCHEDULE);
 
     // A permanent failure: one attempt, dead.
     let fail = &deliveries["hostile-fail"];
@@ -184,6 +186,50 @@ fn failing_plugins_are_retried_on_schedule_then_dead() {
     drop(host);
 }
 
+/// The delay the `hostile` plugin asks for with its `retry` outcome
+/// (`Outcome::retry_after("try again", 1500)`).
+const PLUGIN_RETRY_DELAY: Duration = Duration::from_millis(1500);
+
+/// A `retry` outcome with a delay of its own is retried after that delay, not the schedule's: with
+/// a schedule of hours, a plugin asking for 1.5 s gets all its attempts (each at least 1.5 s
+/// after the previous one) and is dead within seconds. Were the schedule used, its second attempt
+/// would come an hour later and the wait below would time out.
+#[test]
+fn a_retry_waits_the_plugins_delay_not_the_schedule() {
+    const HOUR: Duration = Duration::from_secs(3600);
+    let schedule = [HOUR; 3];
+    let env = SUITE.env_with(Config {
+        retry_schedule: schedule.to_vec(),
+        ..Config::default()
+    });
+    env.install(
+        "hostile-retry",
+        "hostile",
+        Some(&manifest(None, &[("mode", "retry")], &[])),
+    );
+    let host = env.start();
+    let db = env.db();
+    let ingested = host.ingest(&prospect_event(
+        "prospect.created",
+        2,
+        "bo@example.com",
+        "retry",
+    ));
+    let [delivery] = db
+        .wait_webhook_finished(&ingested.webhook_id, 1)
+        .try_into()
+        .unwrap_or_else(|all: Vec<Delivery>| panic!("one delivery: {all:#?}"));
+    assert_retried_then_dead(&db, &delivery, "retry", &[PLUGIN_RETRY_DELAY; 3]);
+    assert!(
+        delivery
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.contains("try again")),
+        "the plugin's reason is the last error: {delivery:?}"
+    );
+    drop(host);
+}
+
 /// Deliveries of one prospect to one plugin run one after the other in the order they were
 /// received, also when one of them has to be retried; other prospects are not held up.
 #[test]
@@ -195,7 +241,7 @@ fn deliveries_of_one_prospect_run_in_order() {
     capture.set_delay(Duration::from_millis(10));
     // The third update of prospect 1 fails once (503: crm-sync asks for a retry).
     capture.fail_once("order-1-02", 503);
-    let env = Env::with_config(Config::default().reaching_loopback());
+    let env = SUITE.env_with(Config::default().reaching_loopback());
     env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();

@@ -8,18 +8,26 @@
 //!   another account's prospect of the same id;
 //! - the data folder and the database are private, and a database others can read is refused.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::thread;
 
 use serde_json::{Value, json};
 use support::admin::assert_problem;
 use support::capture::CaptureServer;
+use support::exposition::Exposition;
 use support::host::{Config, Env, Host, Source, hook_path};
 use support::payload::prospect_event;
 use support::plugins::manifest;
+use support::process::status_kib;
 use support::{SOON, eventually};
 
 /// `ingest.max_items`' default.
@@ -80,17 +88,7 @@ fn amplification_body(seed: u64) -> Vec<u8> {
 
 /// A line of `/proc/PID/status`, in bytes (`VmHWM`, `VmRSS`).
 fn proc_status_bytes(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
-    let kib: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("cannot read {line:?}"));
-    kib * 1024
+    status_kib(pid, field) * 1024
 }
 
 /// Resets the host's peak RSS to its current RSS (`/proc/PID/clear_refs`), so that the next
@@ -109,15 +107,9 @@ fn db_and_wal_bytes(db: &Path) -> u64 {
         .sum()
 }
 
-fn metric(host: &Host, sample: &str) -> Option<f64> {
-    let text = host.client().get("/metrics").unwrap().body;
-    text.lines()
-        .find_map(|line| line.strip_prefix(sample)?.trim().parse().ok())
-}
-
 #[test]
 fn a_batch_over_max_items_is_refused_whole_while_other_webhooks_are_acknowledged() {
-    let env = Env::new();
+    let env = SUITE.env();
     env.install(
         "log",
         "hostile",
@@ -180,9 +172,9 @@ fn a_batch_over_max_items_is_refused_whole_while_other_webhooks_are_acknowledged
     );
     assert_eq!(totals.events, 20, "{totals:?}");
     assert_eq!(
-        metric(
-            &host,
-            "smartreach_hooks_ingest_rejected_total{reason=\"too-many-items\"}"
+        Exposition::scrape(&host).get(
+            "smartreach_hooks_ingest_rejected_total",
+            &[("reason", "too-many-items")]
         ),
         Some(3.0)
     );
@@ -231,7 +223,7 @@ fn measure(env: &Env, host: &Host, body: &[u8], items: u64, plugins: u64) -> (u6
 #[test]
 fn what_one_webhook_makes_the_host_store_and_hold_is_a_small_multiple_of_its_body() {
     const PLUGINS: u64 = 3;
-    let env = Env::with_config(Config {
+    let env = SUITE.env_with(Config {
         // Few deliveries run beside the measurements; their rows are not the webhook's.
         workers: 1,
         ..Config::default()
@@ -285,7 +277,7 @@ fn a_held_prospect_of_one_source_does_not_hold_back_the_same_prospect_id_of_anot
         tokens: vec![OTHER_TOKEN.to_owned()],
         signing_secrets: Vec::new(),
     });
-    let env = Env::with_config(config);
+    let env = SUITE.env_with(config);
     env.install_crm_sync(&capture);
     let host = env.start();
     // Account A's first event of prospect 7 is held (its request gets no answer), so its second
@@ -342,12 +334,7 @@ fn a_held_prospect_of_one_source_does_not_hold_back_the_same_prospect_id_of_anot
 
 /// Runs `serve` on `env`'s configuration to its end (a start that is refused).
 fn serve_once(env: &Env) -> Output {
-    let mut command = Command::new(support::host::binary());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SMARTREACH_HOOKS_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = SUITE.command();
     command
         .arg("serve")
         .arg("--config")
@@ -362,7 +349,7 @@ fn serve_once(env: &Env) -> Output {
 fn the_data_folder_and_database_are_private_and_an_exposed_database_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    let env = Env::new();
+    let env = SUITE.env();
     // The host creates the data folder itself.
     std::fs::remove_dir(env.data_dir()).unwrap();
     let mut host = env.start();

@@ -7,15 +7,20 @@
 //! Only loopback is used: nothing here sends to any other address. The other ranges are
 //! unit-tested in `crates/plugin-runtime/src/address.rs` without connecting.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
-use std::process::Command;
 
 use support::capture::CaptureServer;
 use support::db::Attempt;
-use support::host::{Config, Env, binary};
+use support::host::{Config, Env};
 use support::payload::single_event;
 use support::plugins::manifest;
 
@@ -65,7 +70,7 @@ fn a_name_allowed_by_the_manifest_never_reaches_loopback() {
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
 
-    let env = Env::new();
+    let env = SUITE.env();
     // By name (resolved: 127.0.0.1, and ::1 where the system has it) and by IP literal.
     install_fetcher(
         &env,
@@ -113,7 +118,7 @@ fn a_name_allowed_by_the_manifest_never_reaches_loopback() {
 fn loopback_in_allowed_networks_lets_the_request_through() {
     let capture = CaptureServer::start();
     // The operator's explicit opt-in: loopback, where the capture server listens.
-    let env = Env::with_config(Config::default().reaching_loopback());
+    let env = SUITE.env_with(Config::default().reaching_loopback());
     let port = capture.addr.port();
     install_fetcher(
         &env,
@@ -139,18 +144,9 @@ fn loopback_in_allowed_networks_lets_the_request_through() {
 
 #[test]
 fn a_bad_network_stops_the_start_naming_the_key_and_the_variable() {
-    let env = Env::new();
-    std::fs::write(
-        env.config_path(),
-        env.config.to_toml(&env.data_dir(), &env.plugin_dir()),
-    )
-    .unwrap();
-    let mut command = Command::new(binary());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SMARTREACH_") {
-            command.env_remove(name);
-        }
-    }
+    let env = SUITE.env();
+    std::fs::write(env.config_path(), env.config_toml()).unwrap();
+    let mut command = SUITE.command();
     let output = command
         .args(["serve", "--config"])
         .arg(env.config_path())

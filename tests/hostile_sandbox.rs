@@ -4,17 +4,23 @@
 //! (stderr, check-plugin's stdout) and stores (attempt logs and details) stays under a bound
 //! derived from the runtime's documented caps.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-use support::host::{Config, Env, Host, binary};
+use support::host::{Config, Env, Host};
 use support::payload::prospect_event;
 use support::plugins::{manifest, wasm_path};
 use support::process::peak_rss_mib;
-use support::{SOON, eventually, repo_root};
+use support::{SOON, eventually, fixture_path};
 
 // The runtime's caps (smartreach_plugin_runtime), restated: this suite sees only the binary.
 /// `PluginDefaults::max_output_bytes`: what each of host log, stdout and stderr may cost.
@@ -95,7 +101,7 @@ fn assert_logs_capped(attempt: &support::db::Attempt) {
 /// capped prefix of each, prints a bounded number of lines, and stays small.
 #[test]
 fn log_and_output_floods_cost_the_host_only_the_cap() {
-    let env = Env::new();
+    let env = SUITE.env();
     for mode in ["log-flood", "newline-flood"] {
         env.install(
             &format!("hostile-{mode}"),
@@ -160,7 +166,7 @@ fn log_and_output_floods_cost_the_host_only_the_cap() {
 /// A 16 MiB `Failed` reason is stored, logged and served cut to MAX_REASON_BYTES.
 #[test]
 fn a_huge_reason_is_cut_before_the_store_and_the_api() {
-    let env = Env::with_config(Config::with_admin());
+    let env = SUITE.env_with(Config::with_admin());
     let bytes = 16 * 1024 * 1024;
     env.install(
         "hostile-huge-reason",
@@ -212,7 +218,7 @@ fn a_huge_reason_is_cut_before_the_store_and_the_api() {
 /// the plugin's memory cap of body bytes, not 2 MiB per body.
 #[test]
 fn outgoing_bodies_cost_the_host_at_most_the_memory_cap() {
-    let env = Env::new();
+    let env = SUITE.env();
     let count = 600;
     env.install(
         "hostile-body-flood",
@@ -259,13 +265,8 @@ fn check_plugin(mode: &str, config: &str) -> Output {
         format!("[config]\nmode = \"{mode}\"\n{config}"),
     )
     .unwrap();
-    let fixture = repo_root().join("tests/fixtures/events/prospect.created.json");
-    let mut command = Command::new(binary());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SMARTREACH_") {
-            command.env_remove(name);
-        }
-    }
+    let fixture = fixture_path("events/prospect.created.json");
+    let mut command = SUITE.command();
     command
         .arg("check-plugin")
         .arg(&wasm)

@@ -1,14 +1,22 @@
 //! README promises checked against the binary: readiness on a full filesystem; a dead letter
 //! releases its prospect's later events, and a replay or a backfill runs behind newer events of
-//! the prospect.
+//! the prospect; text and JSON logs with one span per delivery.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use support::admin::assert_problem;
 use support::capture::CaptureServer;
-use support::host::{Config, Env, Host};
+use support::host::{Config, Host};
 use support::payload::prospect_event;
 use support::tmpfs::Tmpfs;
 use support::{BATCH, SOON, eventually, eventually_or};
@@ -41,7 +49,7 @@ fn ingest_until_refused(host: &Host, first: i64) -> (support::host::Response, us
 /// only "when the store commits". On a full filesystem both refuse; both recover with space.
 #[test]
 fn a_full_filesystem_makes_ingest_and_readyz_answer_503_until_space_comes_back() {
-    let env = Env::new();
+    let env = SUITE.env();
     let Some(tmpfs) = Tmpfs::mount(&env.data_dir(), "24m") else {
         return;
     };
@@ -106,7 +114,7 @@ fn a_dead_letter_releases_later_events_and_a_replay_runs_after_newer_ones() {
     const PROSPECT: i64 = 8_000_001;
     let capture = CaptureServer::start();
     capture.fail_once("dead-a", 400);
-    let env = Env::with_config(Config::with_admin().reaching_loopback());
+    let env = SUITE.env_with(Config::with_admin().reaching_loopback());
     env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();
@@ -179,7 +187,7 @@ fn a_dead_letter_releases_later_events_and_a_replay_runs_after_newer_ones() {
 fn a_backfill_runs_after_newer_events_of_the_prospect() {
     const PROSPECT: i64 = 8_000_002;
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::with_admin().reaching_loopback());
+    let env = SUITE.env_with(Config::with_admin().reaching_loopback());
     let host = env.start();
     let db = env.db();
     let update = |marker: &str| {
@@ -236,4 +244,193 @@ fn a_backfill_runs_after_newer_events_of_the_prospect() {
         })
         .collect();
     assert_eq!(markers, ["newer-c", "older-a"], "requests in order");
+}
+
+/// The fields of one `delivery` span as a log line carries them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct DeliverySpan {
+    plugin: String,
+    event: String,
+    attempt: i64,
+}
+
+/// The `delivery` spans a line of the host's log carries, outermost first: in a text line each
+/// `delivery{plugin=.. event=.. attempt=..}:` before the message; in a JSON line its `span` (and
+/// any `spans`) named `delivery`.
+fn delivery_spans(format: &str, line: &str) -> Vec<DeliverySpan> {
+    let from_fields = |fields: &dyn Fn(&str) -> Option<String>| DeliverySpan {
+        plugin: fields("plugin").unwrap_or_else(|| panic!("no plugin in the span: {line}")),
+        event: fields("event").unwrap_or_else(|| panic!("no event in the span: {line}")),
+        attempt: fields("attempt")
+            .and_then(|attempt| attempt.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric attempt in the span: {line}")),
+    };
+    match format {
+        "text" => line
+            .split("delivery{")
+            .skip(1)
+            .map(|rest| {
+                let inside = rest.split_once("}:").map_or(rest, |(inside, _)| inside);
+                let pairs: Vec<(&str, &str)> = inside
+                    .split(' ')
+                    .filter_map(|pair| pair.split_once('='))
+                    .collect();
+                from_fields(&|key| {
+                    pairs
+                        .iter()
+                        .find(|(name, _)| *name == key)
+                        .map(|(_, value)| (*value).to_owned())
+                })
+            })
+            .collect(),
+        "json" => {
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"));
+            let mut spans: Vec<&Value> = value["spans"].as_array().into_iter().flatten().collect();
+            spans.push(&value["span"]);
+            spans
+                .into_iter()
+                .filter(|span| span["name"] == "delivery")
+                .map(|span| {
+                    from_fields(&|key| match &span[key] {
+                        Value::String(text) => Some(text.clone()),
+                        Value::Number(number) => Some(number.to_string()),
+                        _ => None,
+                    })
+                })
+                .collect()
+        }
+        other => panic!("no log format {other}"),
+    }
+}
+
+/// Whether `line` is a plugin's own log line (target `plugin`).
+fn is_plugin_line(format: &str, line: &str) -> bool {
+    match format {
+        "text" => line.contains("}: plugin: "),
+        _ => serde_json::from_str::<Value>(line).is_ok_and(|value| value["target"] == "plugin"),
+    }
+}
+
+/// README: "one span per delivery with the plugin, the event id and the attempt, and the plugin's
+/// own log lines inside it", in text and in JSON. Two events go through event-log (which logs a
+/// line naming the event id and the attempt it sees) and one through a plugin that faults and is
+/// retried to its fourth attempt. Each attempt's `delivery attempt finished` line and each of
+/// event-log's lines carry exactly one `delivery` span, whose fields are that attempt's (as the
+/// store recorded it); every attempt has its line.
+fn one_span_per_delivery(format: &str) {
+    let env = SUITE.env_with(Config {
+        log_format: format.to_owned(),
+        ..Config::default()
+    });
+    env.install_event_log();
+    env.install_hostile("faulty", &["prospect.updated"], "panic");
+    let host = env.start();
+    let db = env.db();
+    let created = host.ingest(&prospect_event(
+        "prospect.created",
+        81_001,
+        "span1@example.com",
+        "span 1",
+    ));
+    let updated = host.ingest(&prospect_event(
+        "prospect.updated",
+        81_002,
+        "span2@example.com",
+        "span 2",
+    ));
+    assert_eq!((created.deliveries, updated.deliveries), (1, 2));
+    db.wait_idle(BATCH);
+
+    let attempts: Vec<DeliverySpan> = db
+        .attempts()
+        .into_iter()
+        .map(|attempt| DeliverySpan {
+            plugin: attempt.plugin,
+            event: attempt.event_id,
+            attempt: attempt.attempt,
+        })
+        .collect();
+    assert_eq!(
+        attempts.len(),
+        2 + 4,
+        "event-log twice, faulty 4 times: {attempts:#?}"
+    );
+    let event_log_attempts: Vec<&DeliverySpan> = attempts
+        .iter()
+        .filter(|span| span.plugin == "event-log")
+        .collect();
+
+    // Each attempt's closing line is written once, inside its own span.
+    let finished_spans = |stderr: &str| -> Vec<DeliverySpan> {
+        let mut spans = Vec::new();
+        for line in stderr
+            .lines()
+            .filter(|line| line.contains("delivery attempt finished"))
+        {
+            let carried = delivery_spans(format, line);
+            let [span] = carried.as_slice() else {
+                panic!("{format}: not exactly one delivery span ({carried:?}) on {line}")
+            };
+            spans.push(span.clone());
+        }
+        spans.sort();
+        spans
+    };
+    let mut expected = attempts.clone();
+    expected.sort();
+    let finished = eventually_or("a closing line for every attempt", SOON, || {
+        let spans = finished_spans(&host.stderr());
+        if spans.len() >= expected.len() {
+            Ok(spans)
+        } else {
+            Err(format!("{spans:#?}"))
+        }
+    });
+    assert_eq!(
+        finished, expected,
+        "{format}: one closing line per attempt, in its span"
+    );
+
+    // event-log's own lines: inside the span of the attempt that wrote them.
+    let stderr = host.stderr();
+    let mut plugin_spans = Vec::new();
+    for line in stderr.lines().filter(|line| is_plugin_line(format, line)) {
+        let carried = delivery_spans(format, line);
+        let [span] = carried.as_slice() else {
+            panic!(
+                "{format}: a plugin line without exactly one delivery span ({carried:?}): {line}"
+            )
+        };
+        if span.plugin != "event-log" {
+            continue;
+        }
+        // The line itself names the event and the attempt the plugin saw (escaped quotes in
+        // JSON do not matter: ids and numbers are unquoted).
+        assert!(
+            line.contains(&format!("id={}", span.event))
+                && line.contains(&format!("attempt={}", span.attempt)),
+            "{format}: event-log's line is in its own delivery's span: {line}"
+        );
+        plugin_spans.push(span.clone());
+    }
+    plugin_spans.sort();
+    let mut event_log_expected: Vec<DeliverySpan> =
+        event_log_attempts.into_iter().cloned().collect();
+    event_log_expected.sort();
+    assert_eq!(
+        plugin_spans, event_log_expected,
+        "{format}: one event-log line per attempt, each in its span"
+    );
+    drop(host);
+}
+
+#[test]
+fn text_logs_carry_one_span_per_delivery() {
+    one_span_per_delivery("text");
+}
+
+#[test]
+fn json_logs_carry_one_span_per_delivery() {
+    one_span_per_delivery("json");
 }

@@ -1,7 +1,13 @@
 //! Hot reload of the plugin folder while webhooks flow: adding a plugin, changing its manifest,
 //! replacing its `.wasm`, dropping broken files in, and removing it.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +18,7 @@ use std::time::Duration;
 use support::admin;
 use support::capture::{CaptureServer, Captured};
 use support::db::{Attempt, Db};
-use support::host::{Client, Config, Env, Ingested};
+use support::host::{Client, Config, Ingested};
 use support::payload::reply;
 use support::plugins::{manifest, wasm};
 use support::{SOON, eventually, eventually_or, sha256_hex};
@@ -141,8 +147,8 @@ fn webhook_of(event_id: &str) -> &str {
 #[test]
 fn plugins_are_added_changed_replaced_and_broken_files_ignored() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::default().reaching_loopback());
-    env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let env = SUITE.env_with(Config::default().reaching_loopback());
+    env.install_event_log();
     let host = env.start();
     let db = env.db();
     let feeder = Feeder::start(host.client(), 7_000_000);
@@ -163,13 +169,15 @@ fn plugins_are_added_changed_replaced_and_broken_files_ignored() {
     );
     let first_webhook = webhook_of(&first.event_id).to_owned();
 
-    // Manifest changed, same build: the new config applies.
-    env.put_plugin_file(
-        "fwd.toml",
-        fwd_manifest(&capture, "/v2/replies", &[]).as_bytes(),
-    );
+    // Manifest changed, same build: the new config applies. The new manifest is longer, so the
+    // change shows in the file's size, which the reload rule reads on any filesystem (a change of
+    // contents alone may hide behind coarse times once its five-second hash window is over).
+    let old_manifest = fwd_manifest(&capture, "/v1/replies", &[]);
+    let new_manifest = fwd_manifest(&capture, "/v2/moved-replies", &[]);
+    assert_ne!(old_manifest.len(), new_manifest.len());
+    env.put_plugin_file("fwd.toml", new_manifest.as_bytes());
     let moved = wait_for_request(&capture, "a request to the manifest's new url", |r| {
-        r.path == "/v2/replies"
+        r.path == "/v2/moved-replies"
     });
     let key = moved
         .header("idempotency-key")
@@ -300,10 +308,10 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
     // The first reply of the prospect is held at the capture server: it stays running, and the
     // prospect's later replies wait behind it.
     capture.hold(HELD);
-    let env = Env::with_config(Config::default().reaching_loopback());
+    let env = SUITE.env_with(Config::default().reaching_loopback());
     // Roomy deadlines: the held request must not time out while the test removes the plugin.
     let limits: &[(&str, u64)] = &[("timeout_ms", 50_000), ("http_timeout_ms", 50_000)];
-    env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    env.install_event_log();
     env.install(
         "fwd",
         "reply_forwarder",
@@ -367,7 +375,8 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
         probes.push(ingested);
         unloaded.then_some(probes.len() - 1)
     });
-    // The held run finishes once its request is answered.
+    // The held run finishes on the old version once its request is answered: done, in one
+    // attempt (an invocation already running finishes on the version it started with).
     capture.release(HELD);
     eventually_or("the held run to finish", SOON, || {
         let delivery = fwd_of(&held[0]);
@@ -377,6 +386,12 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
             Ok(())
         }
     });
+    let finished = fwd_of(&held[0]);
+    assert_eq!(
+        (finished.status.as_str(), finished.attempts),
+        ("done", 1),
+        "the held run ended done in its one attempt: {finished:?}"
+    );
     // A few more replies, each processed to the end: the delivery workers went round several
     // times, and the removed plugin's queue did not move.
     for _ in 0..3 {
@@ -420,13 +435,16 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
             }
         },
     );
-    let mut order = subjects(capture.requests());
-    order.dedup();
+    // Each exactly once, in the order received: the held one did not run again.
     assert_eq!(
-        order,
+        subjects(capture.requests()),
         ["held 0", "held 1", "held 2", "held 3"],
-        "in the order received"
+        "in the order received, each once"
     );
+    for ingested in &held {
+        let delivery = fwd_of(ingested);
+        assert_eq!(delivery.attempts, 1, "one attempt each: {delivery:?}");
+    }
     // Replies that came while it was gone are not delivered to it retroactively.
     for ingested in &probes[unloaded_from..] {
         assert!(
@@ -444,8 +462,8 @@ fn removing_a_plugin_keeps_its_pending_deliveries() {
 /// previous version stays loaded and active; a fixed manifest clears it.
 #[test]
 fn a_failed_load_shows_in_the_plugin_list_until_fixed() {
-    let env = Env::with_config(Config::with_admin());
-    let hash = env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let env = SUITE.env_with(Config::with_admin());
+    let hash = env.install_event_log();
     let host = env.start();
     let loaded = eventually("event-log loaded", SOON, || {
         admin::plugin(&host, "event-log").filter(|p| p["loaded"] == true)

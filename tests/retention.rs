@@ -2,7 +2,13 @@
 //! are deleted with their events, deliveries and attempts; those with a dead letter or a pending
 //! delivery stay until the dead letter is replayed to done (or the delivery finishes).
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -10,7 +16,7 @@ use std::time::Duration;
 use serde_json::Value;
 use support::admin::{assert_problem, event_deliveries, events, ids};
 use support::db::Db;
-use support::host::{Config, Env, Host, Ingested};
+use support::host::{Config, Host, Ingested};
 use support::payload::{all_items, prospect_event, single_event};
 use support::plugins::manifest_for;
 use support::{SOON, eventually, eventually_or};
@@ -73,7 +79,7 @@ fn old_finished_webhooks_are_pruned_and_open_ones_kept() {
         retry_schedule: vec![Duration::from_secs(3600)],
         ..Config::with_admin()
     };
-    let env = Env::with_config(config);
+    let env = SUITE.env_with(config);
     env.install(
         "log",
         "event_log",
@@ -84,26 +90,8 @@ fn old_finished_webhooks_are_pruned_and_open_ones_kept() {
             &[],
         )),
     );
-    env.install(
-        "fail",
-        "hostile",
-        Some(&manifest_for(
-            &["prospect.updated"],
-            None,
-            &[("mode", "fail")],
-            &[],
-        )),
-    );
-    env.install(
-        "stuck",
-        "hostile",
-        Some(&manifest_for(
-            &["activity.email.opened"],
-            None,
-            &[("mode", "panic")],
-            &[],
-        )),
-    );
+    env.install_hostile("fail", &["prospect.updated"], "fail");
+    env.install_hostile("stuck", &["activity.email.opened"], "panic");
     let host = env.start();
     let db = env.db();
 
@@ -257,7 +245,7 @@ fn retention_runs_at_start() {
         dedup_window: "1s".to_owned(),
         ..Config::default()
     };
-    let env = Env::with_config(config);
+    let env = SUITE.env_with(config);
     let db = env.db();
     let mut host = env.start();
     let old = host.ingest(&prospect_event(

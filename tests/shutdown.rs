@@ -3,7 +3,13 @@
 //! delivery still running at the end of the grace period goes back to pending; a second signal
 //! stops the host at once (exit 130); new connections are refused while it shuts down.
 
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 use std::collections::BTreeMap;
 use std::net::TcpStream;
@@ -23,7 +29,7 @@ fn sigterm_is_graceful_and_a_restart_delivers_the_rest() {
     let capture = CaptureServer::start();
     // Each delivery takes a while, so most are still waiting when the signal comes.
     capture.set_delay(Duration::from_millis(200));
-    let env = Env::with_config(Config::default().reaching_loopback());
+    let env = SUITE.env_with(Config::default().reaching_loopback());
     env.install_crm_sync(&capture);
     let mut host = env.start();
     let db = env.db();
@@ -62,11 +68,7 @@ fn sigterm_is_graceful_and_a_restart_delivers_the_rest() {
     db.wait_idle(BATCH);
     let mut delivered: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for request in capture.requests() {
-        let prospect: i64 = request
-            .path
-            .strip_prefix("/crm/contacts/smartreach-")
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected request {request:?}"));
+        let prospect = request.crm_prospect_id();
         delivered
             .entry(prospect)
             .or_default()
@@ -125,7 +127,7 @@ fn only_delivery(env: &Env, webhook_id: &str) -> Delivery {
 #[test]
 fn a_delivery_running_past_the_grace_period_returns_to_pending_and_runs_after_restart() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config {
+    let env = SUITE.env_with(Config {
         grace_period: "1s".to_owned(),
         ..Config::default().reaching_loopback()
     });
@@ -169,7 +171,7 @@ fn a_delivery_running_past_the_grace_period_returns_to_pending_and_runs_after_re
 #[test]
 fn a_second_signal_exits_130_and_new_connections_are_refused_while_shutting_down() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config {
+    let env = SUITE.env_with(Config {
         grace_period: "120s".to_owned(),
         ..Config::default().reaching_loopback()
     });

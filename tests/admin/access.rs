@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::support::admin::{assert_problem, get_json, plugins};
-use crate::support::host::{ADMIN_TOKEN, Config, Env};
+use crate::support::host::{ADMIN_TOKEN, Config};
 use crate::support::payload::prospect_event;
 
 /// `GET` of every admin route without a token, with a wrong one, and with the right one: only
@@ -11,7 +11,7 @@ use crate::support::payload::prospect_event;
 /// host's other routes need no token.
 #[test]
 fn the_admin_api_needs_the_admin_token() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     let host = env.start();
 
     let check_unauthorized = |response: &crate::support::host::Response, what: &str| {
@@ -106,7 +106,7 @@ fn the_admin_api_needs_the_admin_token() {
 /// follows): `bearer TOKEN` and `BEARER TOKEN` are the right token too.
 #[test]
 fn the_bearer_scheme_is_case_insensitive() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     let host = env.start();
     for scheme in ["Bearer", "bearer", "BEARER"] {
         let authorization = format!("{scheme} {ADMIN_TOKEN}");
@@ -126,7 +126,7 @@ fn the_bearer_scheme_is_case_insensitive() {
 /// token is sent; the rest of the host works.
 #[test]
 fn without_an_admin_token_the_admin_api_is_off() {
-    let env = Env::new();
+    let env = crate::SUITE.env();
     let host = env.start();
     for token in [None, Some(ADMIN_TOKEN)] {
         for path in ["/api/v1/events", "/api/v1/deliveries", "/api/v1/plugins"] {

@@ -45,7 +45,7 @@ fn post_raw(
 /// 0..=9999-12-31. A whole number written with a zero fraction is the integer it equals.
 #[test]
 fn the_lists_refuse_unknown_parameters_foreign_cursors_and_times_out_of_range() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     let host = env.start();
     for (path, parameter, accepted) in [
         ("/api/v1/events?type=prospect.created", "type", "event_type"),
@@ -88,7 +88,7 @@ fn the_lists_refuse_unknown_parameters_foreign_cursors_and_times_out_of_range() 
 /// subscriptions (409 `not-subscribed`), not a malformed request.
 #[test]
 fn a_backfill_body_is_taken_as_declared() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     let host = host_with_log(&env);
     let path = "/api/v1/plugins/log/backfill";
     for bad in [
@@ -142,7 +142,7 @@ fn a_backfill_body_is_taken_as_declared() {
 /// `invalid-path`: replaying the dead letters of `null,null` used to answer 202.
 #[test]
 fn plugin_routes_refuse_what_cannot_be_a_plugin_name() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     let host = host_with_log(&env);
     for name in ["null%2Cnull", "a.b", "%20"] {
         let response = host.admin_post(&format!("/api/v1/plugins/{name}/replay-dead"), None);
@@ -162,7 +162,7 @@ fn plugin_routes_refuse_what_cannot_be_a_plugin_name() {
 /// The OpenAPI document is public (it describes routes, never data) and is the committed one.
 #[test]
 fn the_openapi_document_is_public_and_the_committed_one() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     let host = env.start();
     let response = host.get_with_token("/api/v1/openapi.json", None);
     assert_eq!(response.status, 200, "{response:?}");

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{as_set, db_delivery_ids, hostile};
 use crate::support::admin::{assert_problem, deliveries, id_of, ids, list_pages, plugin, plugins};
-use crate::support::host::{Config, Env};
+use crate::support::host::Config;
 use crate::support::payload::{prospect_event, reply, single_event};
 use crate::support::plugins::{manifest, wasm};
 use crate::support::{SOON, eventually_or, now_ms, sha256_hex};
@@ -24,7 +24,7 @@ fn deliveries_are_listed_by_status_plugin_and_type_and_plugins_show_their_activi
         retry_schedule: vec![Duration::from_secs(3600)],
         ..Config::with_admin()
     };
-    let env = Env::with_config(config);
+    let env = crate::SUITE.env_with(config);
     env.install(
         "log",
         "event_log",

@@ -9,7 +9,7 @@ use super::{as_set, hostile};
 use crate::support::admin::{
     assert_problem, assert_unique_keys, event, event_deliveries, events, ids, list_pages,
 };
-use crate::support::host::{Config, Env};
+use crate::support::host::Config;
 use crate::support::payload::{all_items, prospect_event, reply, single_event};
 use crate::support::plugins::{manifest, wasm};
 use crate::support::{SOON, now_ms, sha256_hex};
@@ -19,7 +19,7 @@ use crate::support::{SOON, now_ms, sha256_hex};
 /// `limit` and `next_cursor` gives every event exactly once; bad queries are 400 problems.
 #[test]
 fn events_are_listed_by_type_time_and_email_and_paged() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     env.install("log", "event_log", Some(&manifest(None, &[], &[])));
     let host = env.start();
     let db = env.db();
@@ -230,7 +230,7 @@ fn events_are_listed_by_type_time_and_email_and_paged() {
 /// plugin's log lines); an unknown id is a 404 problem.
 #[test]
 fn an_event_shows_its_deliveries_with_runs_and_log_lines() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     env.install("log", "event_log", Some(&manifest(None, &[], &[])));
     env.install(
         "fail",
@@ -401,7 +401,7 @@ fn an_event_shows_its_deliveries_with_runs_and_log_lines() {
 /// keys, so the other tests would not see a repeated `deliveries`.)
 #[test]
 fn the_event_document_has_no_repeated_keys() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     env.install("log", "event_log", Some(&manifest(None, &[], &[])));
     let host = env.start();
     let db = env.db();

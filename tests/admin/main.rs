@@ -2,8 +2,13 @@
 //! and paging, an event's deliveries with their runs and log lines, the plugin list, replays of
 //! dead letters after a fix, and backfills of a new plugin over stored events.
 
-#[path = "../support/mod.rs"]
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 mod access;
 mod backfill;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{hostile, wait_for_log};
 use crate::support::admin::{deliveries, event_deliveries, plugin};
-use crate::support::host::{Config, Env};
+use crate::support::host::Config;
 use crate::support::payload::{prospect_event, reply};
 use crate::support::plugins::{manifest, manifest_for};
 use crate::support::{SOON, eventually_or};
@@ -17,7 +17,7 @@ use crate::support::{SOON, eventually_or};
 /// be replayed too. `replay-dead` replays the remaining dead letters of the plugin, once.
 #[test]
 fn dead_letters_are_replayed_after_the_plugin_is_fixed() {
-    let env = Env::with_config(Config::with_admin());
+    let env = crate::SUITE.env_with(Config::with_admin());
     env.install("flaky", "hostile", Some(&hostile(&["*"], "fail")));
     env.install("log", "event_log", Some(&manifest(None, &[], &[])));
     let host = env.start();

@@ -3,8 +3,13 @@
 //! must accept, bad input refused with its status and nothing stored, signed sources, and
 //! redeliveries processed once.
 
-#[path = "../support/mod.rs"]
-mod support;
+use smartreach_hooks_tests as support;
+
+/// The binary cargo built for this suite, and the suite's scratch folder.
+const SUITE: support::host::Suite = support::host::Suite::new(
+    env!("CARGO_BIN_EXE_smartreach-hooks"),
+    env!("CARGO_TARGET_TMPDIR"),
+);
 
 mod redelivery;
 mod refused;
@@ -22,7 +27,7 @@ use support::{fixture, fixture_names, now_ms};
 /// The four example plugins, their manifests pointing every endpoint at `capture`. Returns the
 /// environment and each plugin's SHA-256.
 fn example_plugins(capture: &CaptureServer, config: Config) -> (Env, BTreeMap<String, String>) {
-    let env = Env::with_config(config);
+    let env = SUITE.env_with(config);
     let allowed = capture.host();
     let url = capture.url();
     let plugins = [
@@ -350,8 +355,8 @@ fn every_documented_event_through_the_example_plugins() {
 #[test]
 fn quirks_are_accepted_and_normalised() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::default().reaching_loopback());
-    env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let env = SUITE.env_with(Config::default().reaching_loopback());
+    env.install_event_log();
     env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();

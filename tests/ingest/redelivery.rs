@@ -4,9 +4,8 @@ use std::sync::{Arc, Barrier};
 
 use crate::support::capture::CaptureServer;
 use crate::support::db::Totals;
-use crate::support::host::{Config, Env, Ingested, Response};
+use crate::support::host::{Config, Ingested, Response};
 use crate::support::payload::prospect_event;
-use crate::support::plugins::manifest;
 use crate::support::{BATCH, fixture};
 
 /// SmartReach redelivers a webhook it is unsure about: an identical body is recognised (200, the
@@ -14,8 +13,8 @@ use crate::support::{BATCH, fixture};
 #[test]
 fn an_identical_redelivery_is_processed_once() {
     let capture = CaptureServer::start();
-    let env = Env::with_config(Config::default().reaching_loopback());
-    env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let env = crate::SUITE.env_with(Config::default().reaching_loopback());
+    env.install_event_log();
     env.install_crm_sync(&capture);
     let host = env.start();
     let db = env.db();

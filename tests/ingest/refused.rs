@@ -2,43 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::support::admin::assert_problem;
 use crate::support::db::{Db, Totals};
-use crate::support::host::{Config, Env, Response, Source, TOKEN, hook_path};
+use crate::support::host::{Config, Response, Source, TOKEN, hook_path};
 use crate::support::payload::{prospect_event, secret, sign};
-use crate::support::plugins::manifest;
 use crate::support::{fixture, fixture_names, now_ms};
 
 /// A refused request's status.
 fn assert_refused(what: &str, response: &Response, status: u16) {
     assert_eq!(response.status, status, "{what}: {response:?}");
-}
-
-/// Checks a problem document (`application/problem+json`) and returns it.
-fn assert_problem(what: &str, response: &Response, status: u16, slug: Option<&str>) -> Value {
-    assert_refused(what, response, status);
-    let content_type = response.content_type.as_deref().unwrap_or("");
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{what}: a problem document, not {content_type:?}: {response:?}"
-    );
-    let problem = response.json();
-    let kind = problem["type"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{what}: no type: {problem}"));
-    match slug {
-        Some(slug) => assert_eq!(kind, format!("/problems/{slug}"), "{what}: {problem}"),
-        None => assert!(kind.starts_with("/problems/"), "{what}: {problem}"),
-    }
-    assert_eq!(problem["status"], json!(status), "{what}: {problem}");
-    for field in ["title", "detail"] {
-        assert!(
-            problem[field].as_str().is_some_and(|text| !text.is_empty()),
-            "{what}: a non-empty {field}: {problem}"
-        );
-    }
-    problem
 }
 
 /// Checks that nothing was stored (or run) since `before`.
@@ -47,6 +21,16 @@ fn assert_nothing_stored(what: &str, db: &Db, before: Totals) {
 }
 
 /// `body` padded with trailing spaces (still the same JSON) to exactly `len` bytes.
+/// A refusal sent before the body was read says that the connection closes, so that the sender's
+/// client does not send its next webhook on it.
+fn assert_closes(what: &str, response: &Response) {
+    assert_eq!(
+        response.header("connection"),
+        Some("close"),
+        "{what}: {response:?}"
+    );
+}
+
 fn padded(body: &[u8], len: usize) -> Vec<u8> {
     assert!(body.len() <= len);
     let mut padded = body.to_vec();
@@ -62,8 +46,8 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
         max_body_bytes: 64 * 1024,
         ..Config::default()
     };
-    let env = Env::with_config(config);
-    env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let env = crate::SUITE.env_with(config);
+    env.install_event_log();
     let host = env.start();
     let db = env.db();
     let path = hook_path(TOKEN);
@@ -87,7 +71,8 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
         ("the token in capitals", hook_path(&TOKEN.to_uppercase())),
     ] {
         let response = host.post(&path, json_type, &[], &good);
-        assert_problem(what, &response, 404, None);
+        assert_problem(&response, 404, "unknown-token");
+        assert_closes(what, &response);
         assert_nothing_stored(what, &db, empty);
     }
     let response = host.post(&format!("/hooks/other/{TOKEN}"), json_type, &[], &good);
@@ -102,13 +87,15 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
     ] {
         let what = format!("content type {content_type:?}");
         let response = host.post(&path, content_type, &[], &good);
-        assert_problem(&what, &response, 415, None);
+        assert_problem(&response, 415, "unsupported-media-type");
+        assert_closes(&what, &response);
         assert_nothing_stored(&what, &db, empty);
     }
 
     // One byte over the limit.
     let response = host.post(&path, json_type, &[], &padded(&good, 64 * 1024 + 1));
-    assert_problem("a body over max_body_bytes", &response, 413, None);
+    assert_problem(&response, 413, "body-too-large");
+    assert_closes("a body over max_body_bytes", &response);
     assert_nothing_stored("a body over max_body_bytes", &db, empty);
 
     // Not JSON, or not a SmartReach payload: a problem naming where.
@@ -125,7 +112,9 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
             "invalid-payload"
         };
         let response = host.post(&path, json_type, &[], &body);
-        let problem = assert_problem(&name, &response, 400, Some(slug));
+        let problem = assert_problem(&response, 400, slug);
+        // The body was read whole: the connection stays open for the next webhook.
+        assert_eq!(response.header("connection"), None, "{name}");
         let detail = problem["detail"].as_str().unwrap().to_lowercase();
         if syntax {
             assert!(
@@ -172,7 +161,7 @@ fn bad_requests_are_refused_and_nothing_is_stored() {
         ),
     ] {
         let response = host.post(&path, json_type, &[], body);
-        assert_problem(what, &response, 400, Some(slug));
+        assert_problem(&response, 400, slug);
         assert_nothing_stored(what, &db, empty);
     }
 
@@ -220,8 +209,8 @@ fn a_signed_source_needs_a_valid_signature() {
         tokens: vec![SIGNED_TOKEN.to_owned()],
         signing_secrets: vec![secret(1), secret(2)],
     });
-    let env = Env::with_config(config);
-    env.install("event-log", "event_log", Some(&manifest(None, &[], &[])));
+    let env = crate::SUITE.env_with(config);
+    env.install_event_log();
     let host = env.start();
     let db = env.db();
     let path = hook_path(SIGNED_TOKEN);
@@ -309,7 +298,7 @@ fn a_signed_source_needs_a_valid_signature() {
         ),
     ];
     for (what, response) in &refused {
-        assert_problem(what, response, 401, None);
+        assert_problem(response, 401, "invalid-signature");
         assert_nothing_stored(what, &db, empty);
     }
 

@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -37,40 +36,20 @@ pub fn run(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Builds every plugin in release for `wasm32-wasip2` and returns the folder holding the
-/// `.wasm` files (`plugins/target/wasm32-wasip2/release`); a crate `foo-bar` builds `foo_bar.wasm`.
+/// Builds every plugin in release for `wasm32-wasip2` the one shared way
+/// ([`smartreach_plugin_build::build`]: `--locked`, into the target folder cargo resolves) and
+/// returns the folder holding the `.wasm` files; a crate `foo-bar` builds `foo_bar.wasm`.
 pub fn build() -> Result<PathBuf> {
     wasm_target::ensure_installed()?;
-    let plugins = workspace_root().join("plugins");
-    // An explicit target dir, so that a CARGO_TARGET_DIR set for the main workspace does not
-    // move the output away from the path returned.
-    let target_dir = plugins.join("target");
+    let manifest = workspace_root().join("plugins/Cargo.toml");
     println!(
         "$ cargo build --release --locked --target {} --manifest-path plugins/Cargo.toml",
         wasm_target::TRIPLE
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            wasm_target::TRIPLE,
-        ])
-        .arg("--manifest-path")
-        .arg(plugins.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .status()
-        .context("starting cargo to build the plugins")?;
-    if !status.success() {
-        bail!(
-            "building the plugins failed ({status}); if Cargo.lock is out of date, run \
-             `cargo update --manifest-path plugins/Cargo.toml --workspace`"
-        );
-    }
-    Ok(target_dir.join(wasm_target::TRIPLE).join("release"))
+    Ok(smartreach_plugin_build::build(
+        &manifest,
+        smartreach_plugin_build::Output::Progress,
+    )?)
 }
 
 /// Copies `from` to `to` when the bytes differ, and prints `to` with its size.

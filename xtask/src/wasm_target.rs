@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// The target triple of plugins.
-pub const TRIPLE: &str = "wasm32-wasip2";
+pub use smartreach_plugin_build::TRIPLE;
 
 /// Adds the target with rustup when the active toolchain lacks it.
 pub fn ensure_installed() -> Result<()> {

@@ -6,7 +6,7 @@
 //!   line) run natively, the floor the sandbox is compared with;
 //! - `cold_compile` and `cached_load`: loading the plugin without and with the compile cache.
 //!
-//! Needs the plugins built: `cargo xtask plugins` (or any test run of this crate) first.
+//! Builds the plugins first when they are not up to date.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,13 +20,13 @@ fn root() -> PathBuf {
 }
 
 fn event_log_wasm() -> PathBuf {
-    let path = root().join("plugins/target/wasm32-wasip2/release/event_log.wasm");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo xtask plugins` first",
-        path.display()
-    );
-    path
+    // Built the one shared way (as `cargo xtask plugins` and the tests build it).
+    let release = smartreach_plugin_build::build(
+        &root().join("plugins/Cargo.toml"),
+        smartreach_plugin_build::Output::Quiet,
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    release.join("event_log.wasm")
 }
 
 fn replied_event() -> PluginEvent {

@@ -273,9 +273,10 @@ impl Runtime {
         };
         if memory_bytes > self.config.max_memory_mib * 1024 * 1024 {
             return Err(too_much(format!(
-                "limits.memory_mib = {} is over the host's ceiling of {} MiB",
+                "limits.memory_mib = {} is over the host's ceiling of {ceiling} MiB; set it to \
+                 {ceiling} or less in the manifest",
                 set.memory_mib.map_or(0, |mib| mib.get()),
-                self.config.max_memory_mib
+                ceiling = self.config.max_memory_mib
             )));
         }
         let timeout = set
@@ -283,9 +284,10 @@ impl Runtime {
             .map_or(defaults.timeout, |ms| Duration::from_millis(ms.get()));
         if timeout > self.config.max_timeout {
             return Err(too_much(format!(
-                "limits.timeout_ms = {} is over the host's ceiling of {} ms",
+                "limits.timeout_ms = {} is over the host's ceiling of {ceiling} ms; set it to \
+                 {ceiling} or less in the manifest",
                 timeout.as_millis(),
-                self.config.max_timeout.as_millis()
+                ceiling = self.config.max_timeout.as_millis()
             )));
         }
         Ok(Limits {

@@ -88,11 +88,6 @@ async fn an_infinite_loop_is_stopped_at_the_deadline_and_the_next_event_runs() {
             limit: Duration::from_millis(200)
         })
     );
-    assert!(
-        first.duration < Duration::from_secs(2),
-        "took {:?}",
-        first.duration
-    );
 
     // The same plugin is stopped again, and a healthy plugin next to it runs normally.
     let again = run(&looping).await;
@@ -359,12 +354,17 @@ async fn a_slow_server_hits_the_request_timeout() {
         .limit("timeout_ms = 3000")
         .load("fetch")
         .await;
+    // Without the request timeout the request would wait for the server until the deadline, and
+    // the invocation would end as a timeout fault rather than with the plugin's own report.
     let invocation = run(&fetcher).await;
     assert_eq!(skipped_reason(&invocation), "fetch: timeout");
+    // No response came back in time: recorded as failed, with the reason.
+    let request = &invocation.requests[0];
+    assert_eq!(request.decision, OutboundDecision::Failed);
+    let reason = request.reason.as_deref().unwrap_or_default();
     assert!(
-        invocation.duration < Duration::from_secs(2),
-        "took {:?}",
-        invocation.duration
+        reason.contains("timeout") || reason.contains("within"),
+        "{reason}"
     );
 }
 
@@ -404,24 +404,15 @@ async fn a_full_instance_pool_is_a_capacity_fault_not_a_trap() {
 
 #[tokio::test]
 async fn max_concurrency_queues_invocations_of_one_plugin() {
-    let (_dir, plugin) = looping_in(4, "timeout_ms = 200\nmax_concurrency = 1").await;
+    // One instance slot: were the second invocation not queued behind the first, it would find the
+    // slot taken and end as a capacity fault (as in the test above).
+    let (_dir, plugin) = looping_in(1, "timeout_ms = 200\nmax_concurrency = 1").await;
     let event = support::any_event();
-    let started = std::time::Instant::now();
     let (first, second) = tokio::join!(plugin.invoke(&event), plugin.invoke(&event));
-    // Both ran (no capacity fault), one after the other.
-    assert!(matches!(
-        first.outcome,
-        Outcome::Fault(Fault::Timeout { .. })
-    ));
-    assert!(matches!(
-        second.outcome,
-        Outcome::Fault(Fault::Timeout { .. })
-    ));
-    assert!(
-        started.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        started.elapsed()
-    );
+    let timeout = Outcome::Fault(Fault::Timeout {
+        limit: Duration::from_millis(200),
+    });
+    assert_eq!([first.outcome, second.outcome], [timeout.clone(), timeout]);
 }
 
 #[tokio::test]

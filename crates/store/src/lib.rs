@@ -22,7 +22,7 @@ mod view;
 pub use error::StoreError;
 pub use model::{
     AttemptRecord, ClaimRequest, Claimed, DeliveryStatus, Ingested, NewEvent, NewWebhook, Next,
-    Timestamp,
+    Timestamp, now_ms,
 };
 pub use sqlite::SqliteStore;
 pub use view::{

@@ -5,6 +5,14 @@ use serde::Serialize;
 /// Milliseconds since the Unix epoch.
 pub type Timestamp = i64;
 
+/// Milliseconds since the Unix epoch, now: the one clock of the host, so that every
+/// [`Timestamp`] it writes or compares is read the same way.
+pub fn now_ms() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as Timestamp)
+}
+
 /// A webhook as received, with the events it holds and the plugins each goes to.
 #[derive(Debug, Clone)]
 pub struct NewWebhook {

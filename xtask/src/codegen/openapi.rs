@@ -1,6 +1,6 @@
-//! `schema/openapi.json`: the admin API's OpenAPI document, which utoipa generates from the
-//! server's handlers and types. The server prints it (`smartreach-hooks openapi`), so xtask does
-//! not link the server and its plugin engine.
+//! `schema/openapi.json`: the admin API's OpenAPI document, which utoipa generates from the admin
+//! handlers and types of `crates/http`. The binary prints it (`smartreach-hooks openapi`), so
+//! xtask does not link the host and its plugin engine.
 //!
 //! The binary is built as `cargo test --workspace` builds it (`--no-run`): with the features of the
 //! whole workspace, so that the test run that follows in `cargo xtask test` reuses every artifact

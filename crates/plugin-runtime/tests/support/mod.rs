@@ -6,51 +6,13 @@
 pub mod capture;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use smartreach_plugin_runtime::{Network, PluginEvent, Runtime, RuntimeConfig};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Builds the plugins workspace for wasm32-wasip2 (once per test binary; cargo makes it a no-op
-/// when nothing changed) and returns its release folder.
-pub fn built_plugins() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = workspace_root();
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("plugins/Cargo.toml"))
-            .status()
-            .expect("running cargo to build the plugins");
-        assert!(
-            status.success(),
-            "building plugins/ for wasm32-wasip2 failed"
-        );
-        root.join("plugins/target/wasm32-wasip2/release")
-    })
-}
-
-/// The built `.wasm` of the plugin crate `crate_name` (e.g. `event_log`).
-pub fn plugin_wasm(crate_name: &str) -> PathBuf {
-    let path = built_plugins().join(format!("{crate_name}.wasm"));
-    assert!(path.exists(), "{} was not built", path.display());
-    path
-}
+// The plugins built the one shared way (`smartreach_plugin_build`), as the black-box suites
+// and `cargo xtask plugins` build them.
+pub use smartreach_hooks_tests::plugins::wasm_path as plugin_wasm;
 
 /// A plugin folder for one test.
 pub struct PluginDir {
@@ -120,8 +82,8 @@ pub fn runtime_with(config: RuntimeConfig) -> Runtime {
 
 /// The events of a fixture file under `tests/fixtures/`, e.g. `events/prospect.created.json`.
 pub fn fixture_events(relative: &str) -> Vec<PluginEvent> {
-    let path = workspace_root().join("tests/fixtures").join(relative);
-    let payload = smartreach_models::parse(&std::fs::read(&path).unwrap()).unwrap();
+    let payload = smartreach_models::parse(&smartreach_hooks_tests::fixture(relative))
+        .unwrap_or_else(|err| panic!("fixture {relative}: {err}"));
     let stem = Path::new(relative)
         .file_stem()
         .unwrap()

@@ -10,7 +10,7 @@ pub(super) fn complete(
     owner: &str,
     attempt: &AttemptRecord,
 ) -> Result<bool, StoreError> {
-    let now = super::now_ms();
+    let now = crate::now_ms();
     let (status, next_at, error, counts) = match &attempt.next {
         Next::Done => ("done", now, None, true),
         Next::Skipped => ("skipped", now, None, true),
@@ -71,7 +71,7 @@ pub(super) fn release(conn: &Connection, owner: &str) -> Result<u64, StoreError>
              SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                  next_attempt_at = ?2, updated_at = ?2
              WHERE status = 'running' AND lease_owner = ?1",
-            (owner, super::now_ms()),
+            (owner, crate::now_ms()),
         )
         .map_err(StoreError::query("release claimed deliveries"))?;
     Ok(released as u64)

@@ -46,7 +46,7 @@ pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql).map_err(failed)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            (version, super::now_ms()),
+            (version, crate::now_ms()),
         )
         .map_err(failed)?;
         tx.commit().map_err(failed)?;

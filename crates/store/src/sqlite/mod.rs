@@ -342,13 +342,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_ms() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as Timestamp)
-}
-
 /// The query plan of `sql` on a fresh database of the newest schema, one line per step.
 #[cfg(test)]
 fn query_plan(sql: &str) -> String {

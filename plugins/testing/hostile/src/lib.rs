@@ -22,6 +22,9 @@
 //! | `newline-flood` | newlines to stdout forever | never returns |
 //! | `huge-reason` | | `Failed` with a reason of config `bytes` bytes (default 1 MiB) of `x` |
 //! | `body-flood` | config `count` (default 600) outgoing requests, each with a body written until the host takes no more, none sent | `body-flood: N bodies, M bytes taken` |
+//! | `many-requests` | GETs config `url` config `count` (default 40) times, one after another | `many-requests: ` and each run of equal `fetch` reports as `N × REPORT`, joined by `; ` |
+//! | `many-handles` | creates config `count` (default 3000) header fields resources and keeps them all | `many-handles: N fields` |
+//! | `big-headers` | GETs config `url` with config `count` (default 40) headers `x-big-N` of 1000 bytes each | the `fetch` report |
 //! | `retry` | | `Retry { reason: "try again", delay_ms: Some(1500) }` |
 //! | `fail` | | `Failed("permanent")` |
 //! | `done` | | `Done` |
@@ -37,7 +40,7 @@ use smartreach_plugin_sdk::{
 /// The modes, for the error message of an unknown one.
 const MODES: &str = "loop, hog, read-file, list-dir, env, socket, panic, chatter, counter, fetch, \
                      config, log, log-secret, log-flood, newline-flood, huge-reason, body-flood, \
-                     retry, fail, done";
+                     many-requests, many-handles, big-headers, retry, fail, done";
 
 /// The plugin.
 struct Hostile;
@@ -52,7 +55,11 @@ impl Plugin for Hostile {
                 "TCP port for mode `socket`",
                 None,
             ))
-            .config(ConfigKey::optional("url", "URL for mode `fetch`", None))
+            .config(ConfigKey::optional(
+                "url",
+                "URL for modes `fetch`, `many-requests` and `big-headers`",
+                None,
+            ))
             .config(ConfigKey::optional(
                 "secret",
                 "Value reported by mode `config`",
@@ -65,7 +72,7 @@ impl Plugin for Hostile {
             ))
             .config(ConfigKey::optional(
                 "count",
-                "Outgoing bodies for mode `body-flood`",
+                "How many for modes `body-flood`, `many-requests`, `many-handles` and `big-headers`",
                 None,
             ))
     }
@@ -101,6 +108,9 @@ impl Plugin for Hostile {
             "newline-flood" => newline_flood(),
             "huge-reason" => huge_reason(),
             "body-flood" => body_flood(),
+            "many-requests" => many_requests(),
+            "many-handles" => many_handles(),
+            "big-headers" => big_headers(),
             "retry" => Outcome::retry_after("try again", 1500),
             "fail" => Outcome::failed("permanent"),
             "done" => Outcome::Done,
@@ -279,6 +289,71 @@ fn body_flood() -> Outcome {
     ))
 }
 
+/// Config `count`, or `default` when it is unset.
+fn count_or(default: usize) -> Result<usize, Outcome> {
+    match config_parse::<usize>("count") {
+        Ok(count) => Ok(count.unwrap_or(default)),
+        Err(err) => Err(Outcome::failed(err.to_string())),
+    }
+}
+
+/// Config `url`, which `mode` needs.
+fn url_for(mode: &str) -> Result<String, Outcome> {
+    config("url").ok_or_else(|| Outcome::failed(format!("mode `{mode}` needs config `url`")))
+}
+
+/// Sends `count` requests, one after another, and reports what each got back: the host lets an
+/// invocation make a bounded number.
+fn many_requests() -> Outcome {
+    let (count, url) = match (count_or(40), url_for("many-requests")) {
+        (Ok(count), Ok(url)) => (count, url),
+        (Err(outcome), _) | (_, Err(outcome)) => return outcome,
+    };
+    let reports = (0..count).map(|_| fetch_report(&http::Request::get(url.as_str()).send()));
+    Outcome::Skipped(format!("many-requests: {}", runs(reports)))
+}
+
+/// `N × TEXT` for each run of equal texts, joined by `; `.
+fn runs(texts: impl IntoIterator<Item = String>) -> String {
+    let mut runs: Vec<(usize, String)> = Vec::new();
+    for text in texts {
+        match runs.last_mut() {
+            Some((n, last)) if *last == text => *n += 1,
+            _ => runs.push((1, text)),
+        }
+    }
+    runs.iter()
+        .map(|(n, text)| format!("{n} × {text}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Creates `count` header fields resources and keeps them all: each is a handle the host holds.
+fn many_handles() -> Outcome {
+    use wasip2::http::types::Fields;
+
+    let count = match count_or(3000) {
+        Ok(count) => count,
+        Err(outcome) => return outcome,
+    };
+    let kept: Vec<Fields> = (0..count).map(|_| Fields::new()).collect();
+    Outcome::Skipped(format!("many-handles: {} fields", kept.len()))
+}
+
+/// Sends one request with `count` headers of 1000 bytes each: the host holds a request's headers
+/// in memory, and bounds them.
+fn big_headers() -> Outcome {
+    let (count, url) = match (count_or(40), url_for("big-headers")) {
+        (Ok(count), Ok(url)) => (count, url),
+        (Err(outcome), _) | (_, Err(outcome)) => return outcome,
+    };
+    let value = "x".repeat(1000);
+    let request = (0..count).fold(http::Request::get(url), |request, n| {
+        request.header(format!("x-big-{n}"), value.as_str())
+    });
+    Outcome::Skipped(fetch_report(&request.send()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +364,13 @@ mod tests {
         let second = counter();
         let n: u32 = first.strip_prefix("counter: ").unwrap().parse().unwrap();
         assert_eq!(second, format!("counter: {}", n + 1));
+    }
+
+    #[test]
+    fn runs_counts_each_run_of_equal_texts() {
+        let texts = ["a", "a", "b", "a"].map(str::to_owned);
+        assert_eq!(runs(texts), "2 × a; 1 × b; 1 × a");
+        assert_eq!(runs(Vec::new()), "");
     }
 
     #[test]

@@ -1,0 +1,270 @@
+//! smartreach-dispatch: the host's work after a webhook is acknowledged. The HTTP host stores
+//! each event with one delivery per subscribed plugin; from there this crate takes over:
+//!
+//! ```text
+//! worker  -> claim  -> run plugin -> record outcome            (Dispatcher)
+//! folder  -> scan   -> load -> swap the plugin set             (plugins: Registry, Watcher)
+//! every retention.interval -> prune what is old and finished   (retention)
+//! ```
+//!
+//! It sees the store only through [`smartreach_store::Store`], runs plugins only through
+//! [`smartreach_plugin_runtime`], and stops on the one [`Shutdown`] signal that the HTTP host
+//! shares.
+//!
+//! The workers: claim due deliveries, run each through its plugin, record the outcome.
+//!
+//! One loop claims; every claimed delivery runs as its own task, at most each plugin's
+//! `limits.max_concurrency` at once and `delivery.workers` in all. The loop claims ahead (see
+//! [`slots`]): up to twice a plugin's concurrency, again once it holds no more than its
+//! concurrency. It claims as soon as a delivery finishes or a webhook arrives, else every
+//! `delivery.poll_interval` (for retries coming due).
+
+mod deliver;
+pub mod plugins;
+pub mod retention;
+mod retry;
+mod shutdown;
+mod slots;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartreach_store::{AttemptRecord, ClaimRequest, Claimed, Store, now_ms};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+pub use retry::RetrySchedule;
+pub use shutdown::Shutdown;
+
+use crate::plugins::{PluginSet, Registry};
+use slots::Slots;
+
+/// The delivery workers of one host.
+pub struct Dispatcher {
+    /// Where deliveries are.
+    pub store: Arc<dyn Store>,
+    /// The plugins to run them on.
+    pub registry: Arc<Registry>,
+    /// This host's name on its claims.
+    pub owner: Arc<str>,
+    /// What happens after a failed attempt.
+    pub schedule: Arc<RetrySchedule>,
+    /// Where outcomes are counted.
+    pub metrics: Arc<smartreach_metrics::Metrics>,
+    /// Deliveries in flight at most.
+    pub workers: usize,
+    /// How often to look for due deliveries when nothing wakes the loop.
+    pub poll_interval: Duration,
+    /// How long a claim holds before another host may take the delivery over.
+    pub lease: Duration,
+    /// The longest one run takes (the runtime's timeout ceiling) plus time to record it: a
+    /// delivery waiting for a slot with less of its lease left than this is handed back instead
+    /// of started, so that its lease never ends while this host still holds it.
+    pub run_margin: Duration,
+    /// Woken when a webhook was stored.
+    pub wake: Arc<Notify>,
+    /// How long a shutdown waits for deliveries in flight.
+    pub grace: Duration,
+}
+
+impl Dispatcher {
+    /// Runs until `shutdown`, then waits up to the grace period for the deliveries in flight and
+    /// returns the rest, with those claimed ahead, to pending.
+    pub async fn run(self, shutdown: Shutdown) {
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut slots = Slots::default();
+        let mut rotation = 0usize;
+        while !shutdown.is_triggered() {
+            while let Some(done) = running.try_join_next_with_id() {
+                slots.finished(done);
+            }
+            let plugins = self.registry.snapshot();
+            self.start_waiting(&plugins, &mut slots, &mut running).await;
+            let requests = self.requests(&plugins, &slots, rotation);
+            rotation = rotation.wrapping_add(1);
+            let wanted: u32 = requests.iter().map(|request| request.limit).sum();
+            let mut claimed_all = false;
+            if wanted > 0 {
+                let now = now_ms();
+                let lease_until = now + self.lease.as_millis() as i64;
+                match self
+                    .store
+                    .claim(&self.owner, now, lease_until, requests)
+                    .await
+                {
+                    Ok(claimed) => {
+                        claimed_all = claimed.len() as u32 == wanted;
+                        for delivery in claimed {
+                            let id = delivery.delivery_id;
+                            if !slots.claimed(delivery) {
+                                // Cannot happen while overdue deliveries are handed back; if it
+                                // does, the copy held runs and records it, this one must not.
+                                tracing::error!(
+                                    delivery = id,
+                                    "claimed a delivery this host already holds; not running it twice"
+                                );
+                            }
+                        }
+                        self.start_waiting(&plugins, &mut slots, &mut running).await;
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot claim deliveries; trying again");
+                    }
+                }
+            }
+            if (claimed_all || slots.held() > slots.running()) && !running.is_empty() {
+                // More may be due, or claimed deliveries wait: go on once a slot frees up (or a
+                // webhook arrives for a plugin that has room).
+                tokio::select! {
+                    Some(done) = running.join_next_with_id() => slots.finished(done),
+                    _ = self.wake.notified() => {}
+                    _ = self.until_overdue(&slots) => {}
+                    _ = shutdown.wait() => {}
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                Some(done) = running.join_next_with_id() => slots.finished(done),
+                _ = tokio::time::sleep(self.poll_interval) => {}
+                _ = self.until_overdue(&slots) => {}
+                _ = shutdown.wait() => {}
+            }
+        }
+        self.drain(running).await;
+    }
+
+    /// Sleeps until the first waiting delivery is due to be handed back (forever when none waits).
+    async fn until_overdue(&self, slots: &Slots) {
+        match slots.next_overdue(self.margin_ms()) {
+            Some(at) => {
+                let wait = u64::try_from(at - now_ms()).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    fn margin_ms(&self) -> i64 {
+        i64::try_from(self.run_margin.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Starts claimed deliveries in their plugins' free slots, within the workers. Deliveries
+    /// claimed for a plugin that has been unloaded since go back to pending, and so do those that
+    /// waited so long that a run might outlast their lease.
+    async fn start_waiting(
+        &self,
+        plugins: &PluginSet,
+        slots: &mut Slots,
+        running: &mut JoinSet<()>,
+    ) {
+        let overdue = slots.take_overdue(now_ms(), self.margin_ms());
+        if !overdue.is_empty() {
+            tracing::info!(
+                deliveries = overdue.len(),
+                "claimed deliveries waited too long for a slot to run within their lease; handed back"
+            );
+            self.requeue(overdue).await;
+        }
+        for name in slots.waiting_plugins() {
+            let Some(plugin) = plugins.get(&name) else {
+                self.requeue(slots.take_waiting(&name)).await;
+                continue;
+            };
+            let concurrency = plugin.limits().max_concurrency;
+            while slots.running() < self.workers {
+                let Some(delivery) = slots.next_to_start(&name, concurrency) else {
+                    break;
+                };
+                let span = tracing::info_span!(
+                    "delivery",
+                    plugin = %delivery.plugin,
+                    event = %delivery.event_id,
+                    attempt = delivery.attempts + 1,
+                );
+                let delivery_id = delivery.delivery_id;
+                let task = deliver::deliver(
+                    Arc::clone(&self.store),
+                    Arc::clone(&self.owner),
+                    Arc::clone(&self.schedule),
+                    Arc::clone(&self.metrics),
+                    Arc::clone(plugin),
+                    delivery,
+                );
+                let handle = running.spawn(task.instrument(span));
+                slots.started(handle.id(), name.clone(), delivery_id);
+            }
+        }
+    }
+
+    /// Claimed deliveries that will not run here: pending again at once, without an attempt.
+    async fn requeue(&self, deliveries: Vec<Claimed>) {
+        for delivery in deliveries {
+            let record = AttemptRecord::requeue(delivery.delivery_id, now_ms());
+            if let Err(err) = self.store.complete(&self.owner, record).await {
+                tracing::error!(
+                    error = %err,
+                    delivery = delivery.delivery_id,
+                    "cannot return a claimed delivery of an unloaded plugin to pending; it is claimed again when its lease expires"
+                );
+            }
+        }
+    }
+
+    /// What to claim now: for each loaded plugin that holds no more than its concurrency, up to
+    /// twice that, within twice the workers in all, starting at a different plugin each round so
+    /// that none starves the others.
+    fn requests(&self, plugins: &PluginSet, slots: &Slots, rotation: usize) -> Vec<ClaimRequest> {
+        let workers = u32::try_from(self.workers).unwrap_or(u32::MAX);
+        let mut budget = (2 * workers).saturating_sub(slots.held() as u32);
+        let count = plugins.len().max(1);
+        let mut requests = Vec::new();
+        for plugin in plugins
+            .iter()
+            .cycle()
+            .skip(rotation % count)
+            .take(plugins.len())
+        {
+            let concurrency = plugin.limits().max_concurrency.min(workers);
+            let limit = slots::to_claim(concurrency, slots.held_of(plugin.name()), budget);
+            if limit > 0 {
+                budget -= limit;
+                requests.push(ClaimRequest {
+                    plugin: plugin.name().to_owned(),
+                    limit,
+                });
+            }
+        }
+        requests
+    }
+
+    async fn drain(&self, mut running: JoinSet<()>) {
+        if !running.is_empty() {
+            tracing::info!(
+                in_flight = running.len(),
+                grace_ms = self.grace.as_millis() as u64,
+                "waiting for deliveries in flight"
+            );
+        }
+        let waited = tokio::time::timeout(self.grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if waited.is_err() {
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+        }
+        match self.store.release(&self.owner).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(
+                released,
+                "deliveries still running at the end of the grace period go back to pending"
+            ),
+            Err(err) => tracing::error!(
+                error = %err,
+                "cannot release claimed deliveries; they run again after the next start"
+            ),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! `GET /api/v1/plugins`: what is loaded, and what the store holds for each plugin.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use smartreach_plugin_runtime::{Plugin, Subscriptions};
+use smartreach_store::{LastError, StatusCounts};
+use utoipa::ToSchema;
+
+use crate::problem::Problem;
+use crate::state::App;
+
+/// One plugin: loaded, or known only from its deliveries (removed from the folder).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginInfo {
+    /// Its name (the file stem).
+    name: String,
+    /// Whether a version of it is loaded now.
+    loaded: bool,
+    /// SHA-256 of the loaded `.wasm`.
+    content_hash: Option<String>,
+    /// What it says it does.
+    description: Option<String>,
+    /// The event types it receives (`*` for all).
+    subscriptions: Vec<String>,
+    /// Its effective limits.
+    limits: Option<LimitsView>,
+    /// The hosts it may call.
+    allowed_outbound_hosts: Vec<String>,
+    /// Its deliveries by status (`dead`: dead letters not yet replayed).
+    delivery_counts: StatusCounts,
+    /// Its most recent unsuccessful attempt.
+    last_error: Option<LastError>,
+    /// The last load of its files, if it failed (cleared when a load succeeds); `loaded` and
+    /// `content_hash` then tell the version that stays active, if any.
+    load_error: Option<LoadErrorView>,
+}
+
+/// A failed load of a plugin's `.wasm` or manifest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoadErrorView {
+    /// The `.wasm` whose load failed (its manifest is `NAME.toml` beside it).
+    file: String,
+    /// What is wrong.
+    message: String,
+    /// When (Unix ms).
+    at: i64,
+    /// SHA-256 of the version that stays active, or null when none is.
+    active_hash: Option<String>,
+}
+
+/// A plugin's effective limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitsView {
+    /// Deadline of one invocation.
+    timeout_ms: u64,
+    /// Linear-memory cap.
+    memory_mib: u64,
+    /// Timeout of one outbound request.
+    http_timeout_ms: u64,
+    /// Largest outbound response body read.
+    max_response_bytes: u64,
+    /// Invocations at once.
+    max_concurrency: u32,
+}
+
+/// The plugins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginList {
+    /// By name.
+    items: Vec<PluginInfo>,
+}
+
+/// Lists plugins: the loaded ones and those that only have deliveries.
+#[utoipa::path(
+    get, path = "/api/v1/plugins", tag = "plugins", operation_id = "list_plugins",
+    responses(
+        (status = 200, description = "Every plugin", body = PluginList, links(
+            ("replay_dead" = (operation_id = "replay_dead",
+                parameters(("name" = "$response.body#/items/0/name")),
+                description = "Replay the dead letters of the first plugin")),
+            ("backfill" = (operation_id = "backfill",
+                parameters(("name" = "$response.body#/items/0/name")),
+                request_body = json!({ "since": 0 }),
+                description = "Backfill the first plugin over every stored event")),
+        )),
+    ),
+    security(("admin_token" = []))
+)]
+pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Problem> {
+    let activity = app.store.plugin_activity().await?;
+    let loaded = app.registry.snapshot();
+    let mut by_name: BTreeMap<String, PluginInfo> = loaded
+        .iter()
+        .map(|plugin| (plugin.name().to_owned(), loaded_info(plugin)))
+        .collect();
+    for plugin in activity {
+        let info = by_name
+            .entry(plugin.plugin.clone())
+            .or_insert_with(|| unloaded_info(plugin.plugin.clone()));
+        info.delivery_counts = plugin.deliveries;
+        info.last_error = plugin.last_error;
+    }
+    for (name, failure) in app.registry.failures() {
+        let info = by_name
+            .entry(name.clone())
+            .or_insert_with(|| unloaded_info(name));
+        info.load_error = Some(LoadErrorView {
+            file: failure.file,
+            message: failure.message,
+            at: failure.at,
+            active_hash: info.content_hash.clone(),
+        });
+    }
+    Ok(Json(PluginList {
+        items: by_name.into_values().collect(),
+    }))
+}
+
+/// A plugin with no version loaded: known from its deliveries or a failed load.
+fn unloaded_info(name: String) -> PluginInfo {
+    PluginInfo {
+        name,
+        loaded: false,
+        content_hash: None,
+        description: None,
+        subscriptions: Vec::new(),
+        limits: None,
+        allowed_outbound_hosts: Vec::new(),
+        delivery_counts: StatusCounts::default(),
+        last_error: None,
+        load_error: None,
+    }
+}
+
+fn loaded_info(plugin: &Plugin) -> PluginInfo {
+    let limits = plugin.limits();
+    PluginInfo {
+        name: plugin.name().to_owned(),
+        loaded: true,
+        content_hash: Some(plugin.content_hash().to_owned()),
+        description: Some(plugin.declaration().description.clone()),
+        subscriptions: match plugin.subscriptions() {
+            Subscriptions::All => vec!["*".to_owned()],
+            Subscriptions::Only(types) => types.clone(),
+        },
+        limits: Some(LimitsView {
+            timeout_ms: limits.timeout.as_millis() as u64,
+            memory_mib: limits.memory_bytes / (1024 * 1024),
+            http_timeout_ms: limits.http_timeout.as_millis() as u64,
+            max_response_bytes: limits.max_response_bytes,
+            max_concurrency: limits.max_concurrency,
+        }),
+        allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
+        delivery_counts: StatusCounts::default(),
+        last_error: None,
+        load_error: None,
+    }
+}

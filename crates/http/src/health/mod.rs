@@ -1,0 +1,53 @@
+//! `/healthz` (the process answers) and `/readyz` (the store answers and the plugins are loaded).
+
+mod headroom;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::App;
+
+/// The health routes: `GET /healthz` and `GET /readyz`.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+/// Always 200 while the process serves.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// 200 when the store commits (a round trip through its writer, and room on its filesystem for
+/// the largest webhook the host accepts) and the plugin folder has been loaded, else 503.
+pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
+    let plugins = app.registry.snapshot().len();
+    let needed =
+        headroom::needed_for_one_webhook(app.ingest.max_body_bytes, app.ingest.max_items, plugins);
+    let store = match app.store.ping().await {
+        Ok(()) => headroom::check(&app.store_path, needed),
+        Err(err) => Err(err.to_string()),
+    };
+    let loaded = app.plugins_loaded();
+    let ready = store.is_ok() && loaded;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({
+            "status": if ready { "ready" } else { "not ready" },
+            "store": match &store { Ok(()) => "ok".to_owned(), Err(err) => err.clone() },
+            "plugins_loaded": loaded,
+            "plugins": plugins,
+        })),
+    )
+}

@@ -1,0 +1,43 @@
+//! What the HTTP handlers share: the state behind every route.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use smartreach_config::{IngestConfig, SourceConfig};
+use smartreach_dispatch::plugins::Registry;
+use smartreach_metrics::Metrics;
+use smartreach_store::Store;
+use tokio::sync::Notify;
+
+use crate::ingest::token::Tokens;
+
+/// The state behind every route.
+pub struct App {
+    /// Where webhooks go.
+    pub store: Arc<dyn Store>,
+    /// The plugins loaded now.
+    pub registry: Arc<Registry>,
+    /// The ingest tokens of `sources`.
+    pub tokens: Tokens,
+    /// The configured sources.
+    pub sources: Vec<SourceConfig>,
+    /// Ingest limits.
+    pub ingest: IngestConfig,
+    /// Wakes the dispatcher when a webhook was stored.
+    pub wake: Arc<Notify>,
+    /// Set once the plugin folder was loaded at start.
+    pub plugins_loaded: AtomicBool,
+    /// The admin API's bearer token; `None` turns the API off.
+    pub admin_token: Option<String>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// `store.path`: `/readyz` checks the free space of its filesystem.
+    pub store_path: std::path::PathBuf,
+}
+
+impl App {
+    /// Whether the first load of the plugin folder is done.
+    pub fn plugins_loaded(&self) -> bool {
+        self.plugins_loaded.load(Ordering::Acquire)
+    }
+}
