@@ -191,7 +191,11 @@ fn check_private(_dir: &Path) -> Result<u32, String> {
 #[cfg(unix)]
 fn own_uid(dir: &Path) -> Result<u32, String> {
     use std::os::unix::fs::MetadataExt;
-    let probe = dir.join(format!(".owner-probe-{}", std::process::id()));
+    // A name of its own per call: two runtimes of one process (tests make many) must not remove
+    // or collide with each other's probe.
+    static PROBES: AtomicU64 = AtomicU64::new(0);
+    let unique = PROBES.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!(".owner-probe-{}-{unique}", std::process::id()));
     let _ = std::fs::remove_file(&probe);
     let created = std::fs::OpenOptions::new()
         .write(true)
@@ -234,6 +238,22 @@ mod tests {
         CompileCache::open(dir.clone(), &engine()).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+    }
+
+    /// Runtimes opened at once on one folder (a test binary makes many) each check it without
+    /// tripping over the others' write probes.
+    #[test]
+    fn caches_opened_at_once_on_one_folder_all_open() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = engine();
+        std::thread::scope(|scope| {
+            let opened: Vec<_> = (0..16)
+                .map(|_| scope.spawn(|| CompileCache::open(root.path().to_owned(), &engine)))
+                .collect();
+            for open in opened {
+                open.join().unwrap().unwrap();
+            }
+        });
     }
 
     #[test]

@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 
 use super::ids::PLUGIN_NAME_PATTERN;
 use super::unix_ms;
-use smartreach_dispatch::plugins::is_plugin_name;
 use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
+use smartreach_dispatch::plugins::is_plugin_name;
 
 fn accepted(queued: Queued) -> (StatusCode, Json<Queued>) {
     (StatusCode::ACCEPTED, Json(queued))
