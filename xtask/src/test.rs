@@ -1,10 +1,8 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
-use std::process::Command;
+use anyhow::Result;
 
-use anyhow::{Context, Result, bail};
-
-use crate::{codegen, conformance, fuzz, plugins, wasm_target, workspace_root};
+use crate::{cargo, cargo_with_env, codegen, conformance, fuzz, plugins, wasm_target};
 
 const PLUGINS: &str = "plugins/Cargo.toml";
 
@@ -61,23 +59,4 @@ pub fn run() -> Result<()> {
     conformance::check(false)?;
     cargo(&["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"])?;
     fuzz::fuzz(&fuzz::TARGETS, FUZZ_SECONDS)
-}
-
-fn cargo(args: &[&str]) -> Result<()> {
-    cargo_with_env(args, &[])
-}
-
-fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
-    println!("$ cargo {}", args.join(" "));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(workspace_root())
-        .status()
-        .with_context(|| format!("starting `cargo {}`", args.join(" ")))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
 }

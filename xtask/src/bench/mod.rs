@@ -15,13 +15,12 @@ mod report;
 mod sandbox;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
 use crate::host::Host;
-use crate::{plugins, workspace_root};
+use crate::{cargo, plugins, workspace_root};
 use host::{HostDir, RssSampler};
 use load::{Bodies, Generator};
 use report::Report;
@@ -293,21 +292,6 @@ pub fn run(args: &[&str]) -> Result<()> {
             stopped.status,
             dir.log().display()
         );
-    }
-    Ok(())
-}
-
-/// Runs `cargo ARGS` in the workspace root, echoing the command.
-fn cargo(args: &[&str]) -> Result<()> {
-    println!("$ cargo {}", args.join(" "));
-    let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo_bin)
-        .args(args)
-        .current_dir(workspace_root())
-        .status()
-        .with_context(|| format!("starting `cargo {}`", args.join(" ")))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(())
 }

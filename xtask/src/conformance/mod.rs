@@ -15,12 +15,10 @@ mod seed;
 mod sink;
 mod venv;
 
-use std::process::Command;
-
 use anyhow::{Context, Result, bail};
 
 use crate::host::Host;
-use crate::{plugins, target_dir, workspace_root};
+use crate::{cargo, plugins, target_dir, workspace_root};
 use folder::{Folder, STARTING_PLUGINS};
 
 /// Runs the task (`cargo xtask conformance [--keep]`).
@@ -89,18 +87,4 @@ pub fn check(keep: bool) -> Result<()> {
         );
     }
     result
-}
-
-fn cargo(args: &[&str]) -> Result<()> {
-    println!("$ cargo {}", args.join(" "));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(args)
-        .current_dir(workspace_root())
-        .status()
-        .with_context(|| format!("starting `cargo {}`", args.join(" ")))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
 }
