@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::network::Network;
+use smartreach_network::Network;
 
 /// Engine-wide settings of a [`crate::Runtime`].
 #[derive(Debug, Clone)]
