@@ -1,13 +1,13 @@
 //! The outcome of one attempt, as stored and shown.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How one attempt of a delivery came out: `done` (the plugin handled the event), `skipped` (it
 /// chose not to act), `retry` (it asked to run again later), `failed` (it said retrying cannot
 /// help) or `fault` (a trap or panic, its deadline or memory cap, or runs interrupted until the
 /// retry schedule ran out). A delivery that found no free instance slot was not attempted, and
 /// has no outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
