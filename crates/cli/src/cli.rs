@@ -116,6 +116,15 @@ pub struct CheckPluginArgs {
     /// payload, such as tests/fixtures/events/activity.email.replied.json).
     #[arg(long, value_name = "FIXTURE.json")]
     pub event: Option<PathBuf>,
+    /// Instead of --event: fetch this stored event (an id like 01J...:0, from `events`) from a
+    /// running host through its admin API, show what happened to it with this plugin (its
+    /// deliveries and their attempts), and run the plugin on it: a dead letter replayed against
+    /// the build at hand.
+    #[arg(long, value_name = "ID", conflicts_with = "event")]
+    pub event_id: Option<String>,
+    /// With --event-id: the host and its admin token.
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -125,9 +134,9 @@ pub struct CheckPluginArgs {
     pub show_paths: bool,
 }
 
-/// Flags shared by the commands that call the admin API.
+/// Where the admin API is, and its token: flags of every command that calls it.
 #[derive(Debug, Clone, Args)]
-pub struct ApiArgs {
+pub struct HostArgs {
     /// The host's base URL.
     #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
     pub url: String,
@@ -139,6 +148,14 @@ pub struct ApiArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+}
+
+/// Flags shared by the admin commands.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Where and with what token.
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Print the API's JSON answer instead of a table.
     #[arg(long)]
     pub json: bool,
