@@ -98,11 +98,10 @@ impl Dispatcher {
                         for delivery in claimed {
                             let id = delivery.delivery_id;
                             if !slots.claimed(delivery) {
-                                // Cannot happen while overdue deliveries are handed back; if it
-                                // does, the copy held runs and records it, this one must not.
-                                tracing::error!(
+                                tracing::info!(
                                     delivery = id,
-                                    "claimed a delivery this host already holds; not running it twice"
+                                    "claimed a delivery this host still holds (its attempt was \
+                                     being recorded); handed back once the held copy ends"
                                 );
                             }
                         }
@@ -159,6 +158,7 @@ impl Dispatcher {
         slots: &mut Slots,
         running: &mut JoinSet<()>,
     ) {
+        self.requeue(slots.take_handed_back()).await;
         let overdue = slots.take_overdue(now_ms(), self.margin_ms());
         if !overdue.is_empty() {
             tracing::info!(

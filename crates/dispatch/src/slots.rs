@@ -10,6 +10,12 @@
 //! included. So a waiting delivery is never started once too little of its lease is left for a run
 //! ([`Slots::take_overdue`] hands it back to the store instead), and a delivery this host already
 //! holds is never taken a second time ([`Slots::claimed`]): either would run it twice.
+//!
+//! A claim can still return a delivery held here: the store commits operations in groups, so a
+//! claim can commit together with (or just after) the attempt a running task records, and come
+//! back before that task has ended. Such a copy is kept aside and, once the held copy is let go,
+//! handed back to the store ([`Slots::take_handed_back`]): the store then makes it pending again if
+//! it is still this host's claim, and changes nothing if the held task's record came later.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -23,15 +29,20 @@ pub(super) struct Slots {
     waiting: HashMap<String, VecDeque<Claimed>>,
     /// Every delivery id held, running or waiting.
     held_ids: HashSet<i64>,
+    /// Deliveries claimed again while held, by id: handed back once the held copy is let go.
+    reclaimed: HashMap<i64, Claimed>,
+    /// Reclaimed copies whose held copy was let go: to hand back to the store.
+    handed_back: Vec<Claimed>,
 }
 
 impl Slots {
-    /// A claimed delivery, to start when its plugin has a free slot. Returns `false`, and drops
-    /// it, when this host already holds that delivery (its lease ran out while held, so the store
-    /// handed it out again): it must not run twice.
+    /// A claimed delivery, to start when its plugin has a free slot. Returns `false` when this
+    /// host already holds that delivery: it must not run twice, so the copy is kept aside and
+    /// handed back once the held one is let go (see the module's docs).
     #[must_use]
     pub(super) fn claimed(&mut self, delivery: Claimed) -> bool {
         if !self.held_ids.insert(delivery.delivery_id) {
+            self.reclaimed.insert(delivery.delivery_id, delivery);
             return false;
         }
         self.waiting
@@ -61,7 +72,7 @@ impl Slots {
             overdue.extend(late);
         }
         for delivery in &overdue {
-            self.held_ids.remove(&delivery.delivery_id);
+            self.let_go(delivery.delivery_id);
         }
         overdue
     }
@@ -92,7 +103,7 @@ impl Slots {
             .map(Vec::from)
             .unwrap_or_default();
         for delivery in &taken {
-            self.held_ids.remove(&delivery.delivery_id);
+            self.let_go(delivery.delivery_id);
         }
         taken
     }
@@ -113,10 +124,24 @@ impl Slots {
             }
         };
         if let Some((plugin, delivery_id)) = self.tasks.remove(&task) {
-            self.held_ids.remove(&delivery_id);
+            self.let_go(delivery_id);
             if let Some(count) = self.running.get_mut(&plugin) {
                 *count = count.saturating_sub(1);
             }
+        }
+    }
+
+    /// Copies claimed while held whose held copy has been let go since: for the store's
+    /// `requeue`, which returns them to pending if they are still this host's claims.
+    pub(super) fn take_handed_back(&mut self) -> Vec<Claimed> {
+        std::mem::take(&mut self.handed_back)
+    }
+
+    /// Delivery `delivery_id` is no longer held (it finished, or was handed back).
+    fn let_go(&mut self, delivery_id: i64) {
+        self.held_ids.remove(&delivery_id);
+        if let Some(copy) = self.reclaimed.remove(&delivery_id) {
+            self.handed_back.push(copy);
         }
     }
 
@@ -251,7 +276,32 @@ mod tests {
         slots.started(handle.id(), "a".to_owned(), started.delivery_id);
         assert!(!slots.claimed(delivery(1, "a")), "running");
         assert_eq!(slots.held(), 1);
+        assert!(
+            slots.take_handed_back().is_empty(),
+            "the held copy still runs"
+        );
         slots.finished(tasks.join_next_with_id().await.unwrap());
+        // The copy claimed while the held one was recorded goes back to the store, once.
+        let handed_back = slots.take_handed_back();
+        assert_eq!(
+            handed_back.len(),
+            1,
+            "one copy, however often it was claimed"
+        );
+        assert_eq!(handed_back[0].delivery_id, 1);
+        assert!(slots.take_handed_back().is_empty());
         assert!(slots.claimed(delivery(1, "a")), "finished: no longer held");
+    }
+
+    #[test]
+    fn a_copy_claimed_while_waiting_goes_back_with_the_overdue_one() {
+        let mut slots = Slots::default();
+        assert!(slots.claimed(leased(1, "a", 1_000)));
+        assert!(!slots.claimed(leased(1, "a", 5_000)));
+        let overdue = slots.take_overdue(900, 200);
+        assert_eq!(overdue.len(), 1);
+        let handed_back = slots.take_handed_back();
+        assert_eq!(handed_back.len(), 1);
+        assert_eq!(handed_back[0].lease_until, 5_000, "the later claim");
     }
 }
