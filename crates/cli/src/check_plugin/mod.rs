@@ -8,7 +8,7 @@
 //! author's configuration, and the host records only origins. `--show-paths` shows them whole,
 //! for the author asking "which URL would it call" on their own machine.
 
-mod mask;
+pub mod mask;
 mod report;
 
 use std::path::{Path, PathBuf};
