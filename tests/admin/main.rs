@@ -12,6 +12,7 @@ const SUITE: support::host::Suite = support::host::Suite::new(
 
 mod access;
 mod backfill;
+mod cli;
 mod contract;
 mod deliveries;
 mod events;

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
-use smartreach_plugin_runtime::Network;
+use smartreach_network::Network;
 
 pub use error::ConfigError;
 pub use layers::Origin;

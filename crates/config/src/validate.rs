@@ -153,7 +153,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
     for (i, text) in raw.outbound.allowed_networks.iter().enumerate() {
         let network = text
             .parse()
-            .map_err(|err: smartreach_plugin_runtime::NetworkError| {
+            .map_err(|err: smartreach_network::NetworkError| {
                 check.invalid(
                     &format!("outbound.allowed_networks[{i}]"),
                     err.to_string(),
@@ -579,7 +579,7 @@ mod tests {
         let from_env = Config::load(&Overrides::default(), env).unwrap();
         assert_eq!(
             from_env.outbound.allowed_networks,
-            [smartreach_plugin_runtime::Network::LOOPBACK[0]]
+            [smartreach_network::Network::LOOPBACK[0]]
         );
     }
 

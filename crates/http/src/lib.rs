@@ -28,6 +28,8 @@ pub mod server;
 mod state;
 
 pub use admin::openapi;
+// The admin API's plugin list as it is sent: the CLI reads its answers into the same types.
+pub use admin::plugins::{LimitsView, LoadErrorView, PluginInfo, PluginList};
 pub use ingest::token::Tokens;
 pub use router::router;
 pub use state::App;

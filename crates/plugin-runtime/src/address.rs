@@ -10,7 +10,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::network::Network;
+use smartreach_network::Network;
 
 /// Why an address is off limits: the kind of range it is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

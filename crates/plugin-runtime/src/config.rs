@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use smartreach_network::Network;
+
 use crate::fake_upstream::FakeUpstream;
-use crate::network::Network;
 
 /// Engine-wide settings of a [`crate::Runtime`].
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
 use crate::address::{self, Range, Refused};
-use crate::network::Network;
+use smartreach_network::Network;
 
 /// The guest's timeouts when it sets none (wasmtime's defaults). The runtime always passes the
 /// plugin's request timeout, so these apply only to direct callers.

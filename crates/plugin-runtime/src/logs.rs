@@ -1,11 +1,11 @@
 //! Log lines of an invocation: what the plugin logged through the host, and its stdout/stderr.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::log_budget::LineBudget;
 
 /// Severity of a log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Trace.
@@ -21,7 +21,7 @@ pub enum LogLevel {
 }
 
 /// Where a log line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogSource {
     /// The host's `log` import.
@@ -33,7 +33,7 @@ pub enum LogSource {
 }
 
 /// One log line of one invocation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
     /// Severity: as logged, `info` for stdout, `warn` for stderr.
     pub level: LogLevel,

@@ -12,19 +12,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smartreach_plugin_manifest::AllowedHost;
 
 use crate::body_budget::{BUFFERED_CHUNKS, BodyBudget};
 use crate::config::OutboundMode;
 use crate::connect::{self, SendError};
 use crate::fake_upstream;
-use crate::network::Network;
 use crate::text::{MAX_REASON_BYTES, cut_text};
+use smartreach_network::Network;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// What the host did with one outbound request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboundDecision {
     /// Sent: the host is allowed, and so was an address it resolved to; a connection was made
@@ -56,7 +56,7 @@ const MAX_REQUESTS: usize = 32;
 
 /// One outbound request a plugin made. A host keeps only the origin: paths and queries often hold
 /// secrets (a Slack webhook URL is one), and invocations are logged and stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundRequest {
     /// `GET`, `POST`, ...
     pub method: String,

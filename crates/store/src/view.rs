@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{DeliveryStatus, Timestamp};
 
 /// A delivery's status as the admin API shows it: its [`DeliveryStatus`], except that a dead
 /// letter that was replayed reads `replayed` (its `replayed_by` names the replay), as the
 /// dead-letter list, the counts and the gauges no longer count it as dead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShownStatus {
@@ -28,6 +28,18 @@ pub enum ShownStatus {
 }
 
 impl ShownStatus {
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::Dead => "dead",
+            Self::Replayed => "replayed",
+        }
+    }
+
     /// How a delivery in `status`, replayed by `replayed_by`, is shown.
     pub fn of(status: DeliveryStatus, replayed_by: Option<i64>) -> Self {
         match (status, replayed_by) {
@@ -42,7 +54,7 @@ impl ShownStatus {
 }
 
 /// Deliveries by status. `dead` counts dead letters not yet replayed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     /// Waiting.
@@ -70,7 +82,7 @@ impl StatusCounts {
 }
 
 /// One event, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventSummary {
     /// `{webhook_id}:{index}`.
@@ -92,7 +104,7 @@ pub struct EventSummary {
 }
 
 /// One event with everything that happened to it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventDetail {
     /// The summary.
@@ -109,7 +121,7 @@ pub struct EventDetail {
 }
 
 /// One delivery, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliverySummary {
     /// Its id.
@@ -141,7 +153,7 @@ pub struct DeliverySummary {
 }
 
 /// One delivery with its attempts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryDetail {
     /// The summary.
@@ -152,7 +164,7 @@ pub struct DeliveryDetail {
 }
 
 /// One attempt.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     /// 1 for the first.
@@ -187,7 +199,7 @@ pub struct PluginActivity {
 }
 
 /// A plugin's most recent unsuccessful attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastError {
     /// The delivery.
@@ -243,7 +255,7 @@ pub struct DeliveryFilter {
 }
 
 /// A page of a list, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,
@@ -252,7 +264,7 @@ pub struct Page<T> {
 }
 
 /// Deliveries queued by a replay or a backfill.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Queued {
     /// How many.

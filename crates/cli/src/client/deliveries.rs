@@ -1,29 +1,11 @@
 //! `deliveries`: `GET /api/v1/deliveries` as a table.
 
-use serde::Deserialize;
-use serde_json::Value;
+use smartreach_store::{DeliverySummary, ShownStatus};
 
 use super::table::{Column, Table};
-use super::view::{id_text, text, time_text};
+use super::view::{text, time_text};
 use super::{AdminClient, ClientError, Page, items_as, more_hint, pretty};
 use crate::cli::DeliveriesArgs;
-
-/// A row of the list.
-#[derive(Debug, Deserialize)]
-struct DeliveryRow {
-    id: Value,
-    event_id: Value,
-    event_type: Option<String>,
-    plugin: String,
-    status: String,
-    #[serde(default)]
-    attempts: u64,
-    next_attempt_at: Option<i64>,
-    last_error: Option<String>,
-    #[serde(default)]
-    replay_of: Value,
-    created_at: Option<i64>,
-}
 
 /// `deliveries ...`. Returns what to print.
 pub fn run(args: &DeliveriesArgs) -> Result<String, ClientError> {
@@ -46,7 +28,7 @@ pub fn run(args: &DeliveriesArgs) -> Result<String, ClientError> {
 }
 
 fn render(page: &Page) -> Result<String, ClientError> {
-    let rows: Vec<DeliveryRow> = items_as("GET /api/v1/deliveries", page)?;
+    let rows: Vec<DeliverySummary> = items_as("GET /api/v1/deliveries", page)?;
     if rows.is_empty() {
         return Ok("no deliveries\n".to_owned());
     }
@@ -63,22 +45,21 @@ fn render(page: &Page) -> Result<String, ClientError> {
     ]);
     for row in &rows {
         // A replay says what it replays, so that it is not mistaken for a fresh event.
-        let status = if row.replay_of.is_null() {
-            row.status.clone()
-        } else {
-            format!("{} (replay of {})", row.status, id_text(&row.replay_of))
+        let status = match row.replay_of {
+            None => row.status.as_str().to_owned(),
+            Some(original) => format!("{} (replay of {original})", row.status.as_str()),
         };
-        let next = if row.status == "pending" {
-            time_text(row.next_attempt_at)
+        let next = if row.status == ShownStatus::Pending {
+            time_text(Some(row.next_attempt_at))
         } else {
             "-".to_owned()
         };
         table.row(vec![
-            id_text(&row.id),
-            time_text(row.created_at),
+            row.id.to_string(),
+            time_text(Some(row.created_at)),
             row.plugin.clone(),
-            text(row.event_type.as_deref()),
-            id_text(&row.event_id),
+            text(Some(&row.event_type)),
+            row.event_id.clone(),
             status,
             row.attempts.to_string(),
             next,
@@ -110,8 +91,9 @@ mod tests {
                 }),
                 json!({
                     "id": 9, "event_id": "01JX:0", "event_type": "activity.email.bounced",
-                    "plugin": "suppression", "status": "done", "attempts": 1,
-                    "next_attempt_at": 1_795_773_600_000_i64, "replay_of": 7, "created_at": 0
+                    "plugin": "suppression", "status": "done", "origin": "replay", "attempts": 1,
+                    "next_attempt_at": 1_795_773_600_000_i64, "last_error": null,
+                    "replay_of": 7, "replayed_by": null, "created_at": 0, "updated_at": 0
                 }),
             ],
             next_cursor: None,

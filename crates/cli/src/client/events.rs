@@ -4,28 +4,18 @@
 use std::fmt::Write as _;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use smartreach_plugin_runtime::{LogLine, OutboundRequest};
+use smartreach_store::{AttemptView, DeliveryDetail, EventDetail, EventSummary, ShownStatus};
 
 use super::table::{Column, Table};
 use super::time::format_duration_us;
-use super::view::{Counts, id_text, list_or_null, short_hash, text, time_text};
+use super::view::{counts_summary, short_hash, text, time_text, wire_name};
 use super::{
     AdminClient, ClientError, Page, items_as, more_hint, path_segment, pretty, time_query,
 };
 use crate::cli::{EventShowArgs, EventsArgs, EventsCommand};
-
-/// A row of the list.
-#[derive(Debug, Deserialize)]
-struct EventRow {
-    id: Value,
-    event_type: String,
-    #[serde(default)]
-    prospect_id: Value,
-    email: Option<String>,
-    received_at: Option<i64>,
-    #[serde(default)]
-    delivery_counts: Counts,
-}
 
 /// `events ...`: the list, or one event with `show`. Returns what to print.
 pub fn run(args: &EventsArgs) -> Result<String, ClientError> {
@@ -49,7 +39,7 @@ pub fn run(args: &EventsArgs) -> Result<String, ClientError> {
 }
 
 fn render_list(page: &Page) -> Result<String, ClientError> {
-    let rows: Vec<EventRow> = items_as("GET /api/v1/events", page)?;
+    let rows: Vec<EventSummary> = items_as("GET /api/v1/events", page)?;
     if rows.is_empty() {
         return Ok("no events\n".to_owned());
     }
@@ -63,12 +53,12 @@ fn render_list(page: &Page) -> Result<String, ClientError> {
     ]);
     for row in &rows {
         table.row(vec![
-            time_text(row.received_at),
-            id_text(&row.id),
+            time_text(Some(row.received_at)),
+            row.id.clone(),
             row.event_type.clone(),
-            id_text(&row.prospect_id),
+            text(row.prospect_id.as_deref()),
             text(row.email.as_deref()),
-            row.delivery_counts.summary(),
+            counts_summary(&row.delivery_counts),
         ]);
     }
     let mut out = table.render();
@@ -78,75 +68,6 @@ fn render_list(page: &Page) -> Result<String, ClientError> {
     Ok(out)
 }
 
-/// One event with everything about it.
-#[derive(Debug, Deserialize)]
-struct EventDetail {
-    id: Value,
-    #[serde(default)]
-    webhook_id: Value,
-    event_type: String,
-    #[serde(default)]
-    prospect_id: Value,
-    email: Option<String>,
-    occurred_at: Option<i64>,
-    received_at: Option<i64>,
-    #[serde(default)]
-    metadata: Value,
-    #[serde(default)]
-    item: Value,
-    #[serde(default, deserialize_with = "list_or_null")]
-    deliveries: Vec<Delivery>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Delivery {
-    id: Value,
-    plugin: String,
-    status: String,
-    origin: Option<String>,
-    #[serde(default)]
-    attempts: u64,
-    next_attempt_at: Option<i64>,
-    last_error: Option<String>,
-    #[serde(default)]
-    replay_of: Value,
-    #[serde(default)]
-    replayed_by: Value,
-    #[serde(default, deserialize_with = "list_or_null")]
-    runs: Vec<Run>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Run {
-    attempt: u64,
-    plugin_hash: Option<String>,
-    started_at: Option<i64>,
-    duration_us: Option<i64>,
-    outcome: String,
-    detail: Option<String>,
-    #[serde(default, deserialize_with = "list_or_null")]
-    logs: Vec<Log>,
-    #[serde(default, deserialize_with = "list_or_null")]
-    requests: Vec<Request>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Log {
-    level: String,
-    source: Option<String>,
-    message: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Request {
-    method: String,
-    origin: String,
-    decision: String,
-    /// Why it was refused, in records that say (`address_denied`).
-    #[serde(default)]
-    reason: Option<String>,
-}
-
 fn run_show(args: &EventShowArgs) -> Result<String, ClientError> {
     let client = AdminClient::new(&args.api)?;
     let path = format!("/api/v1/events/{}", path_segment(&args.id));
@@ -154,26 +75,66 @@ fn run_show(args: &EventShowArgs) -> Result<String, ClientError> {
     if args.api.json {
         return Ok(pretty(&event));
     }
-    let detail = EventDetail::deserialize(&event).map_err(|err| ClientError::BadAnswer {
-        request: format!("GET {path}"),
-        message: err.to_string(),
-    })?;
-    Ok(render_detail(&detail))
+    let request = format!("GET {path}");
+    let detail = EventDetail::deserialize(&event).map_err(|err| bad_answer(&request, &err))?;
+    render_detail(&request, &detail)
 }
 
-fn render_detail(event: &EventDetail) -> String {
+/// The API's log lines and requests of an attempt, read into the runtime's types that wrote them.
+struct RunRecords {
+    logs: Vec<LogLine>,
+    requests: Vec<OutboundRequest>,
+}
+
+impl RunRecords {
+    fn of(request: &str, run: &AttemptView) -> Result<Self, ClientError> {
+        Ok(Self {
+            logs: read_list(request, run, "logs", &run.logs)?,
+            requests: read_list(request, run, "requests", &run.requests)?,
+        })
+    }
+}
+
+/// A list field of an attempt (`null` reads as empty).
+fn read_list<T: DeserializeOwned>(
+    request: &str,
+    run: &AttemptView,
+    field: &str,
+    value: &Value,
+) -> Result<Vec<T>, ClientError> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        value => Vec::<T>::deserialize(value).map_err(|err| {
+            bad_answer(
+                request,
+                &format!("attempt {} `{field}`: {err}", run.attempt),
+            )
+        }),
+    }
+}
+
+fn bad_answer(request: &str, err: &dyn std::fmt::Display) -> ClientError {
+    ClientError::BadAnswer {
+        request: request.to_owned(),
+        message: err.to_string(),
+    }
+}
+
+fn render_detail(request: &str, event: &EventDetail) -> Result<String, ClientError> {
     let mut out = String::new();
-    let prospect = match &event.email {
-        Some(email) => format!("{} <{email}>", id_text(&event.prospect_id)),
-        None => id_text(&event.prospect_id),
+    let summary = &event.summary;
+    let prospect = text(summary.prospect_id.as_deref());
+    let prospect = match &summary.email {
+        Some(email) => format!("{prospect} <{email}>"),
+        None => prospect,
     };
     for (label, value) in [
-        ("event", id_text(&event.id)),
-        ("type", event.event_type.clone()),
-        ("webhook", id_text(&event.webhook_id)),
+        ("event", summary.id.clone()),
+        ("type", summary.event_type.clone()),
+        ("webhook", summary.webhook_id.clone()),
         ("prospect", prospect),
-        ("occurred", time_text(event.occurred_at)),
-        ("received", time_text(event.received_at)),
+        ("occurred", time_text(summary.occurred_at)),
+        ("received", time_text(Some(summary.received_at))),
     ] {
         let _ = writeln!(out, "{label:<9} {value}");
     }
@@ -191,69 +152,76 @@ fn render_detail(event: &EventDetail) -> String {
         );
     }
     for delivery in &event.deliveries {
-        render_delivery(&mut out, delivery);
+        render_delivery(&mut out, request, delivery)?;
     }
-    out
+    Ok(out)
 }
 
-fn render_delivery(out: &mut String, delivery: &Delivery) {
-    let _ = write!(
+fn render_delivery(
+    out: &mut String,
+    request: &str,
+    delivery: &DeliveryDetail,
+) -> Result<(), ClientError> {
+    let summary = &delivery.summary;
+    let _ = writeln!(
         out,
-        "\ndelivery {} to {}: {}, {} attempt{}",
-        id_text(&delivery.id),
-        delivery.plugin,
-        delivery.status,
-        delivery.attempts,
-        if delivery.attempts == 1 { "" } else { "s" }
+        "\ndelivery {} to {}: {}, {} attempt{} ({})",
+        summary.id,
+        summary.plugin,
+        summary.status.as_str(),
+        summary.attempts,
+        if summary.attempts == 1 { "" } else { "s" },
+        summary.origin,
     );
-    if let Some(origin) = &delivery.origin {
-        let _ = write!(out, " ({origin})");
-    }
-    out.push('\n');
-    if delivery.status == "pending"
-        && let Some(at) = delivery.next_attempt_at
-    {
-        let _ = writeln!(out, "  next attempt {}", time_text(Some(at)));
-    }
-    if !delivery.replay_of.is_null() {
-        let _ = writeln!(out, "  replay of delivery {}", id_text(&delivery.replay_of));
-    }
-    if !delivery.replayed_by.is_null() {
+    if summary.status == ShownStatus::Pending {
         let _ = writeln!(
             out,
-            "  replayed by delivery {}",
-            id_text(&delivery.replayed_by)
+            "  next attempt {}",
+            time_text(Some(summary.next_attempt_at))
         );
     }
-    if let Some(error) = &delivery.last_error {
+    if let Some(original) = summary.replay_of {
+        let _ = writeln!(out, "  replay of delivery {original}");
+    }
+    if let Some(replay) = summary.replayed_by {
+        let _ = writeln!(out, "  replayed by delivery {replay}");
+    }
+    if let Some(error) = &summary.last_error {
         let _ = writeln!(out, "  last error: {error}");
     }
     for run in &delivery.runs {
+        let records = RunRecords::of(request, run)?;
         let _ = write!(
             out,
             "  attempt {}  {}  {}  {}  plugin {}",
             run.attempt,
-            time_text(run.started_at),
+            time_text(Some(run.started_at)),
             run.outcome,
-            run.duration_us
-                .map_or_else(|| "-".to_owned(), format_duration_us),
-            short_hash(run.plugin_hash.as_deref()),
+            format_duration_us(run.duration_us),
+            short_hash(Some(&run.plugin_hash)),
         );
         if let Some(detail) = run.detail.as_deref().filter(|detail| !detail.is_empty()) {
             let _ = write!(out, "\n    {detail}");
         }
         out.push('\n');
-        for log in &run.logs {
-            let source = log.source.as_deref().unwrap_or("host");
-            let _ = writeln!(out, "    {:<5} {source:<6} {}", log.level, log.message);
+        for log in &records.logs {
+            let _ = writeln!(
+                out,
+                "    {:<5} {:<6} {}",
+                wire_name(&log.level),
+                wire_name(&log.source),
+                log.message
+            );
         }
-        for request in &run.requests {
+        for sent in &records.requests {
             let _ = write!(
                 out,
                 "    http  {} {} {}",
-                request.method, request.origin, request.decision
+                sent.method,
+                sent.origin,
+                wire_name(&sent.decision)
             );
-            match &request.reason {
+            match &sent.reason {
                 Some(reason) => {
                     let _ = writeln!(out, ": {reason}");
                 }
@@ -261,6 +229,7 @@ fn render_delivery(out: &mut String, delivery: &Delivery) {
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -308,13 +277,16 @@ mod tests {
 
     #[test]
     fn the_detail_shows_each_delivery_its_runs_logs_and_requests() {
-        let event: EventDetail = serde_json::from_value(json!({
+        let event: EventDetail = serde_json::from_str(
+            r#"{
             "id": "01JX:0", "webhook_id": "01JX", "event_type": "activity.email.replied",
-            "prospect_id": 7, "email": "ana@example.com", "occurred_at": 0, "received_at": 1000,
+            "prospect_id": "7", "email": "ana@example.com", "occurred_at": 0, "received_at": 1000,
+            "delivery_counts": {"pending": 0, "running": 0, "done": 0, "skipped": 0, "dead": 1},
             "metadata": {"event_type": "activity.email.replied"}, "item": {"prospect": {"prospect_id": 7}},
             "deliveries": [{
-                "id": 12, "plugin": "slack-replies", "status": "dead", "origin": "ingest",
-                "attempts": 2, "next_attempt_at": null, "last_error": "status 500",
+                "id": 12, "event_id": "01JX:0", "event_type": "activity.email.replied",
+                "plugin": "slack-replies", "status": "replayed", "origin": "ingest",
+                "attempts": 2, "next_attempt_at": 0, "last_error": "status 500",
                 "replay_of": null, "replayed_by": 15, "created_at": 0, "updated_at": 0,
                 "runs": [{
                     "attempt": 1, "plugin_hash": "abcdef0123456789", "started_at": 1000,
@@ -327,15 +299,16 @@ mod tests {
                     ]
                 }]
             }]
-        }))
+        }"#,
+        )
         .unwrap();
-        let text = render_detail(&event);
+        let text = render_detail("GET /api/v1/events/01JX:0", &event).unwrap();
         for needle in [
             "event     01JX:0",
             "prospect  7 <ana@example.com>",
             "received  1970-01-01T00:00:01Z",
             "\"event_type\": \"activity.email.replied\"",
-            "delivery 12 to slack-replies: dead, 2 attempts (ingest)",
+            "delivery 12 to slack-replies: replayed, 2 attempts (ingest)",
             "replayed by delivery 15",
             "last error: status 500",
             "attempt 1  1970-01-01T00:00:01Z  retry  1.5 ms  plugin abcdef012345",
@@ -345,5 +318,38 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn log_lines_of_another_shape_are_an_error_naming_the_attempt() {
+        let mut event: Value = serde_json::from_str(
+            r#"{
+            "id": "01JX:0", "webhook_id": "01JX", "event_type": "prospect.created",
+            "prospect_id": null, "email": null, "occurred_at": null, "received_at": 0,
+            "delivery_counts": {"pending": 0, "running": 0, "done": 1, "skipped": 0, "dead": 0},
+            "metadata": {}, "item": {},
+            "deliveries": [{
+                "id": 3, "event_id": "01JX:0", "event_type": "prospect.created",
+                "plugin": "log", "status": "done", "origin": "ingest", "attempts": 1,
+                "next_attempt_at": 0, "last_error": null, "replay_of": null, "replayed_by": null,
+                "created_at": 0, "updated_at": 0,
+                "runs": [{
+                    "attempt": 1, "plugin_hash": "ab", "started_at": 0, "duration_us": 1,
+                    "outcome": "done", "detail": null, "logs": [], "requests": []
+                }]
+            }]
+        }"#,
+        )
+        .unwrap();
+        let request = "GET /api/v1/events/01JX:0";
+        let read =
+            |event: &Value| render_detail(request, &EventDetail::deserialize(event).unwrap());
+        assert!(read(&event).unwrap().contains("attempt 1"));
+        event["deliveries"][0]["runs"][0]["logs"] = json!([{"level": "loud", "message": "x"}]);
+        let err = read(&event).unwrap_err().to_string();
+        assert!(
+            err.starts_with("unexpected answer to GET /api/v1/events/01JX:0: attempt 1 `logs`: "),
+            "{err}"
+        );
     }
 }

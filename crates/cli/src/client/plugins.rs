@@ -4,57 +4,31 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::Value;
+use smartreach_http::PluginList;
 
 use super::table::{Column, Table};
-use super::view::{Counts, id_text, short_hash, text, time_text};
-use super::{AdminClient, ClientError, Page, items_as, pretty};
+use super::view::{short_hash, text, time_text};
+use super::{AdminClient, ClientError, pretty};
 use crate::cli::PluginsArgs;
-
-#[derive(Debug, Deserialize)]
-struct PluginRow {
-    name: String,
-    #[serde(default)]
-    loaded: bool,
-    content_hash: Option<String>,
-    #[serde(default)]
-    subscriptions: Vec<String>,
-    #[serde(default)]
-    delivery_counts: Counts,
-    last_error: Option<LastError>,
-    #[serde(default)]
-    load_error: Option<LoadError>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LoadError {
-    file: String,
-    message: String,
-    at: Option<i64>,
-    active_hash: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LastError {
-    #[serde(default)]
-    delivery_id: Value,
-    at: Option<i64>,
-    message: String,
-}
 
 /// `plugins`. Returns what to print.
 pub fn run(args: &PluginsArgs) -> Result<String, ClientError> {
     let client = AdminClient::new(&args.api)?;
-    let page: Page = client.get("/api/v1/plugins", &[])?;
+    let answer: Value = client.get("/api/v1/plugins", &[])?;
     if args.api.json {
-        return Ok(pretty(&page.to_json()));
+        return Ok(pretty(&answer));
     }
-    render(&page)
+    let list = PluginList::deserialize(&answer).map_err(|err| ClientError::BadAnswer {
+        request: "GET /api/v1/plugins".to_owned(),
+        message: err.to_string(),
+    })?;
+    Ok(render(&list))
 }
 
-fn render(page: &Page) -> Result<String, ClientError> {
-    let rows: Vec<PluginRow> = items_as("GET /api/v1/plugins", page)?;
+fn render(list: &PluginList) -> String {
+    let rows = &list.items;
     if rows.is_empty() {
-        return Ok("no plugins\n".to_owned());
+        return "no plugins\n".to_owned();
     }
     let mut table = Table::new(vec![
         Column::new("NAME"),
@@ -67,7 +41,7 @@ fn render(page: &Page) -> Result<String, ClientError> {
         Column::right("SKIPPED"),
         Column::right("DEAD"),
     ]);
-    for row in &rows {
+    for row in rows {
         let counts = &row.delivery_counts;
         table.row(vec![
             row.name.clone(),
@@ -83,7 +57,7 @@ fn render(page: &Page) -> Result<String, ClientError> {
     }
     let mut out = table.render();
     // Errors are long sentences: below the table, one per plugin, rather than a cut column.
-    for row in &rows {
+    for row in rows {
         if let Some(error) = &row.load_error {
             let active = match &error.active_hash {
                 Some(hash) => format!("version {} stays active", short_hash(Some(hash))),
@@ -93,7 +67,7 @@ fn render(page: &Page) -> Result<String, ClientError> {
                 out,
                 "{}: load failed {} ({}; {active}): {}",
                 row.name,
-                time_text(error.at),
+                time_text(Some(error.at)),
                 error.file,
                 error.message
             );
@@ -103,13 +77,13 @@ fn render(page: &Page) -> Result<String, ClientError> {
                 out,
                 "{}: last error {} (delivery {}): {}",
                 row.name,
-                time_text(error.at),
-                id_text(&error.delivery_id),
+                time_text(Some(error.at)),
+                error.delivery_id,
                 error.message
             );
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -120,25 +94,29 @@ mod tests {
 
     #[test]
     fn rows_show_counts_and_errors_follow_the_table() {
-        let page = Page {
-            items: vec![
+        let list: PluginList = serde_json::from_value(json!({
+            "items": [
                 json!({
                     "name": "event-log", "loaded": true, "content_hash": "0123456789abcdef0123",
                     "description": "logs", "subscriptions": ["*"], "limits": null,
                     "allowed_outbound_hosts": [],
                     "delivery_counts": {"pending": 1, "running": 0, "done": 40, "skipped": 2, "dead": 3},
-                    "last_error": {"delivery_id": 17, "at": 0, "message": "trapped: unreachable"}
+                    "last_error": {"delivery_id": 17, "at": 0, "message": "trapped: unreachable"},
+                    "load_error": null
                 }),
                 json!({
                     "name": "broken", "loaded": false, "content_hash": null,
-                    "subscriptions": [], "delivery_counts": {}, "last_error": null,
+                    "description": null, "subscriptions": [], "limits": null,
+                    "allowed_outbound_hosts": [],
+                    "delivery_counts": {"pending": 0, "running": 0, "done": 0, "skipped": 0, "dead": 0},
+                    "last_error": null,
                     "load_error": {"file": "p/broken.wasm", "message": "bad manifest", "at": 0,
                         "active_hash": null}
                 }),
-            ],
-            next_cursor: None,
-        };
-        let text = render(&page).unwrap();
+            ]
+        }))
+        .unwrap();
+        let text = render(&list);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("NAME"), "{text}");
         let cells: Vec<&str> = lines[1].split_whitespace().collect();

@@ -3,18 +3,10 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use smartreach_store::Queued;
 
-use super::view::id_text;
 use super::{AdminClient, ClientError, path_segment, pretty, time};
 use crate::cli::{BackfillArgs, ReplayArgs};
-
-/// The answer of a replay or a backfill.
-#[derive(Debug, Deserialize)]
-struct Queued {
-    count: u64,
-    #[serde(default)]
-    deliveries: Vec<Value>,
-}
 
 /// `replay DELIVERY_ID` or `replay --dead --plugin NAME`. Returns what to print.
 pub fn run_replay(args: &ReplayArgs) -> Result<String, ClientError> {
@@ -66,13 +58,12 @@ fn summary(queued: &Queued) -> String {
         .deliveries
         .iter()
         .take(MAX_IDS_SHOWN)
-        .map(id_text)
+        .map(i64::to_string)
         .collect();
-    if queued.deliveries.len() > MAX_IDS_SHOWN {
-        ids.push(format!(
-            "and {} more (--json lists them all)",
-            queued.deliveries.len() - MAX_IDS_SHOWN
-        ));
+    let rest = queued.count.saturating_sub(ids.len() as u64);
+    if rest > 0 {
+        let listed = queued.deliveries.len();
+        ids.push(format!("and {rest} more (--json lists the first {listed})"));
     }
     match queued.count {
         0 => "queued no delivery: nothing matched\n".to_owned(),
@@ -87,23 +78,29 @@ mod tests {
 
     #[test]
     fn the_summary_counts_and_lists_the_new_deliveries() {
-        let queued = |count, ids: Value| Queued {
+        let queued = |count, ids: Vec<i64>| Queued {
             count,
-            deliveries: serde_json::from_value(ids).unwrap(),
+            deliveries: ids,
         };
-        assert_eq!(summary(&queued(1, json!([57]))), "queued 1 delivery: 57\n");
+        assert_eq!(summary(&queued(1, vec![57])), "queued 1 delivery: 57\n");
         assert_eq!(
-            summary(&queued(3, json!([1, 2, "3"]))),
+            summary(&queued(3, vec![1, 2, 3])),
             "queued 3 deliveries: 1 2 3\n"
         );
-        let many: Vec<u64> = (1..=25).collect();
+        let many: Vec<i64> = (1..=25).collect();
         assert_eq!(
-            summary(&queued(25, json!(many))),
+            summary(&queued(25, many)),
             "queued 25 deliveries: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 \
-             and 5 more (--json lists them all)\n"
+             and 5 more (--json lists the first 25)\n"
+        );
+        // A backfill of thousands answers with the count and the first ids only.
+        let first: Vec<i64> = (1..=Queued::MAX_IDS as i64).collect();
+        assert!(
+            summary(&queued(5000, first))
+                .ends_with("20 and 4980 more (--json lists the first 100)\n")
         );
         assert_eq!(
-            summary(&queued(0, json!([]))),
+            summary(&queued(0, vec![])),
             "queued no delivery: nothing matched\n"
         );
     }

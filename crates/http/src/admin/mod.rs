@@ -6,7 +6,7 @@ mod deliveries;
 mod events;
 mod ids;
 pub mod openapi;
-mod plugins;
+pub(crate) mod plugins;
 mod query;
 mod replay;
 mod unix_ms;

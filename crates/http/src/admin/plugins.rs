@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smartreach_plugin_runtime::{Plugin, Subscriptions};
 use smartreach_store::{LastError, StatusCounts};
 use utoipa::ToSchema;
@@ -14,64 +14,64 @@ use crate::problem::Problem;
 use crate::state::App;
 
 /// One plugin: loaded, or known only from its deliveries (removed from the folder).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PluginInfo {
     /// Its name (the file stem).
-    name: String,
+    pub name: String,
     /// Whether a version of it is loaded now.
-    loaded: bool,
+    pub loaded: bool,
     /// SHA-256 of the loaded `.wasm`.
-    content_hash: Option<String>,
+    pub content_hash: Option<String>,
     /// What it says it does.
-    description: Option<String>,
+    pub description: Option<String>,
     /// The event types it receives (`*` for all).
-    subscriptions: Vec<String>,
+    pub subscriptions: Vec<String>,
     /// Its effective limits.
-    limits: Option<LimitsView>,
+    pub limits: Option<LimitsView>,
     /// The hosts it may call.
-    allowed_outbound_hosts: Vec<String>,
+    pub allowed_outbound_hosts: Vec<String>,
     /// Its deliveries by status (`dead`: dead letters not yet replayed).
-    delivery_counts: StatusCounts,
+    pub delivery_counts: StatusCounts,
     /// Its most recent unsuccessful attempt.
-    last_error: Option<LastError>,
+    pub last_error: Option<LastError>,
     /// The last load of its files, if it failed (cleared when a load succeeds); `loaded` and
     /// `content_hash` then tell the version that stays active, if any.
-    load_error: Option<LoadErrorView>,
+    pub load_error: Option<LoadErrorView>,
 }
 
 /// A failed load of a plugin's `.wasm` or manifest.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LoadErrorView {
     /// The `.wasm` whose load failed (its manifest is `NAME.toml` beside it).
-    file: String,
+    pub file: String,
     /// What is wrong.
-    message: String,
+    pub message: String,
     /// When (Unix ms).
-    at: i64,
+    pub at: i64,
     /// SHA-256 of the version that stays active, or null when none is.
-    active_hash: Option<String>,
+    pub active_hash: Option<String>,
 }
 
 /// A plugin's effective limits.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LimitsView {
     /// Deadline of one invocation.
-    timeout_ms: u64,
+    pub timeout_ms: u64,
     /// Linear-memory cap.
-    memory_mib: u64,
+    pub memory_mib: u64,
     /// Timeout of one outbound request.
-    http_timeout_ms: u64,
+    pub http_timeout_ms: u64,
     /// Largest outbound response body read.
-    max_response_bytes: u64,
+    pub max_response_bytes: u64,
     /// Invocations at once.
-    max_concurrency: u32,
+    pub max_concurrency: u32,
 }
 
 /// The plugins.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PluginList {
     /// By name.
-    items: Vec<PluginInfo>,
+    pub items: Vec<PluginInfo>,
 }
 
 /// Lists plugins: the loaded ones and those that only have deliveries.

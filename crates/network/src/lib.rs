@@ -1,5 +1,10 @@
 //! [`Network`]: an IP network in CIDR notation (`10.20.0.0/16`, `fd00::/8`), the unit in which an
-//! operator lets plugins reach addresses that are otherwise refused (see [`crate::address`]).
+//! operator lets plugins reach addresses that are otherwise refused (the plugin runtime refuses
+//! loopback, private and other non-public addresses unless the host's configuration lists a
+//! network holding them).
+//!
+//! Its own crate because two layers read it: the configuration parses it, the plugin runtime
+//! checks addresses against it; the configuration has no need of the runtime (nor of wasmtime).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
