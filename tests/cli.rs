@@ -18,7 +18,7 @@ use std::process::Output;
 use support::capture::CaptureServer;
 use support::closed_port::ClosedPort;
 use support::exit::{expect_exit, text};
-use support::host::{Config, SOURCE, Source};
+use support::host::{ADMIN_TOKEN, Config, SOURCE, Source};
 use support::payload::secret;
 use support::plugins::{toml_string, wasm_path};
 use support::{SOON, eventually, fixture_path};
@@ -365,4 +365,89 @@ fn check_plugin_exits_1_when_a_run_faults() {
         "{stdout}"
     );
     assert!(text(&output.stderr).contains("a run failed or faulted"));
+}
+
+/// `check-plugin --event-id`: a dead letter of a running host, fetched through the admin API,
+/// shown with what the host did with it, and run on the fixed build (the same plugin file with a
+/// manifest that fixes it); an id the host does not have is an error naming the host.
+#[test]
+fn check_plugin_replays_a_stored_event_against_a_fixed_build() {
+    let env = SUITE.env_with(Config::with_admin());
+    env.install(
+        "flaky",
+        "hostile",
+        Some(&support::plugins::manifest_for(
+            &["*"],
+            None,
+            &[("mode", "fail")],
+            &[],
+        )),
+    );
+    let host = env.start();
+    let ingested = host.ingest(&support::payload::reply(31, "dead@example.com", "dead"));
+    env.db().wait_webhook_finished(&ingested.webhook_id, 1);
+    let event_id = format!("{}:0", ingested.webhook_id);
+
+    // The fixed build: the same plugin, named as the host names it (its file stem), fixed by
+    // its manifest.
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("flaky.wasm");
+    std::fs::copy(wasm_path("hostile"), &wasm).unwrap();
+    std::fs::write(dir.path().join("flaky.toml"), "[config]\nmode = \"done\"\n").unwrap();
+    let url = host.url("");
+    let check = |id: &str, json: bool| {
+        let mut args = vec![
+            "check-plugin",
+            path_str(&wasm),
+            "--event-id",
+            id,
+            "--url",
+            &url,
+            "--admin-token",
+            ADMIN_TOKEN,
+        ];
+        if json {
+            args.push("--json");
+        }
+        run(&args)
+    };
+
+    let output = check(&event_id, false);
+    expect_exit(&output, 0, "check-plugin --event-id on the fixed build");
+    let stdout = text(&output.stdout);
+    for needle in [
+        format!("event {event_id} (activity.email.replied) on {url}"),
+        "to flaky (ingest): dead, 1 attempt".to_owned(),
+        "  failed: permanent".to_owned(),
+        format!("run 1 of 1: event {event_id} (activity.email.replied)"),
+        "outcome   done".to_owned(),
+    ] {
+        assert!(stdout.contains(&needle), "{needle:?} in\n{stdout}");
+    }
+
+    let json = check(&event_id, true);
+    expect_exit(&json, 0, "check-plugin --event-id --json");
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let history = &report["history"];
+    assert_eq!(history["event_id"], event_id.as_str());
+    assert_eq!(
+        history["deliveries"].as_array().unwrap().len(),
+        1,
+        "{history}"
+    );
+    assert_eq!(history["deliveries"][0]["status"], "dead");
+    assert_eq!(history["deliveries"][0]["runs"][0]["outcome"], "failed");
+    assert_eq!(report["runs"][0]["event_id"], event_id.as_str());
+    assert_eq!(report["runs"][0]["outcome"]["kind"], "done");
+
+    let missing = format!("{}:7", ingested.webhook_id);
+    let output = check(&missing, false);
+    expect_exit(&output, 1, "check-plugin --event-id of an unknown event");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot fetch event {missing} from {url} (--event-id)"
+        )),
+        "{stderr}"
+    );
 }

@@ -448,3 +448,41 @@ fn quirks_are_accepted_and_normalised() {
     assert_eq!(crm[0].body["email"], "ana@new.example");
     drop(host);
 }
+
+/// An integer field written as a whole float (`7854240.0`: an integer to JSON Schema, and so to
+/// the ingest route's OpenAPI document) is stored as that integer, and the plugins get the
+/// integer; a fraction is refused, naming the field.
+#[test]
+fn an_integer_written_as_a_whole_float_is_that_integer() {
+    let env = SUITE.env();
+    env.install_event_log();
+    let host = env.start();
+    let db = env.db();
+
+    let strict = String::from_utf8(support::payload::prospect_event(
+        "prospect.created",
+        7_854_240,
+        "whole@example.com",
+        "whole",
+    ))
+    .unwrap();
+    let whole = strict.replace("\"prospect_id\":7854240", "\"prospect_id\":7854240.0");
+    assert_ne!(whole, strict, "the id is written as a float");
+    let ingested = host.ingest(whole.as_bytes());
+    let deliveries = db.wait_webhook_finished(&ingested.webhook_id, 1);
+    assert_eq!(deliveries[0].status, "done", "{deliveries:?}");
+    let events = db.events_of(&ingested.webhook_id);
+    assert_eq!(events[0].prospect_id.as_deref(), Some("7854240"));
+    let logs = db.attempts_of(deliveries[0].id)[0].logs.to_string();
+    assert!(logs.contains("prospect_id=7854240 "), "{logs}");
+
+    let before = db.totals();
+    let fraction = strict.replace("\"prospect_id\":7854240", "\"prospect_id\":7854240.5");
+    let problem = support::admin::assert_problem(
+        &host.post_webhook(fraction.as_bytes()),
+        400,
+        "invalid-payload",
+    );
+    assert_eq!(problem["path"], "data[0].prospect.prospect_id", "{problem}");
+    assert_eq!(db.totals(), before, "nothing stored");
+}

@@ -121,6 +121,23 @@ pub struct CheckPluginArgs {
     /// payload, such as tests/fixtures/events/activity.email.replied.json).
     #[arg(long, value_name = "FIXTURE.json")]
     pub event: Option<PathBuf>,
+    /// Instead of --event: fetch this stored event (an id like 01J...:0, from `events`) from a
+    /// running host through its admin API, show what happened to it with this plugin (its
+    /// deliveries and their attempts), and run the plugin on it: a dead letter replayed against
+    /// the build at hand.
+    #[arg(long, value_name = "ID", conflicts_with = "event")]
+    pub event_id: Option<String>,
+    /// With --event-id: the host's base URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
+    pub url: String,
+    /// With --event-id: the admin API's bearer token, the host's `admin.token`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SMARTREACH_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -29,6 +29,7 @@ mod generated;
 mod normalize;
 mod parse;
 mod stored;
+mod whole_numbers;
 
 pub use count::count_items;
 pub use event_type::{Category, EventType};

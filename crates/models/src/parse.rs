@@ -48,9 +48,22 @@ pub enum ParseError {
 }
 
 /// Parses a webhook body, then [normalises](WebhookPayload::normalize) it.
+///
+/// An integer field written as a whole float (`7854240.0`), which JSON Schema counts as an
+/// integer, is read as that integer ([`crate::whole_numbers`]).
 pub fn parse(body: &[u8]) -> Result<WebhookPayload, ParseError> {
+    let mut payload = match parse_strict(body) {
+        Err(err @ ParseError::Shape { .. }) => with_integers_restored(body).ok_or(err)?,
+        other => other?,
+    };
+    payload.normalize();
+    Ok(payload)
+}
+
+/// The body as written, integers only from integer tokens.
+fn parse_strict(body: &[u8]) -> Result<WebhookPayload, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let mut payload: WebhookPayload =
+    let payload: WebhookPayload =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let path = err.path().to_string();
             ParseError::new(err.into_inner(), path)
@@ -59,8 +72,15 @@ pub fn parse(body: &[u8]) -> Result<WebhookPayload, ParseError> {
     deserializer
         .end()
         .map_err(|err| ParseError::new(err, ".".to_owned()))?;
-    payload.normalize();
     Ok(payload)
+}
+
+/// The body read again with its whole floats made integers; `None` when it has none or still
+/// does not fit (the strict read's error, with its line and column, is then the answer).
+fn with_integers_restored(body: &[u8]) -> Option<WebhookPayload> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let value = crate::whole_numbers::integers_restored(value)?;
+    serde_json::from_value(value).ok()
 }
 
 /// [`parse`] for a string.

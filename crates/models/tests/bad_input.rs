@@ -110,3 +110,28 @@ fn an_empty_body_and_non_object_bodies_are_errors() {
     let err = parse(r#"{"metadata": {"event_type": 5}, "data": []}"#).unwrap_err();
     assert_eq!(err.path(), Some("metadata.event_type"));
 }
+
+/// JSON Schema counts `7.0` as an integer, and the ingest route's OpenAPI document with it: a
+/// whole float in an integer field reads as that integer. A fraction, or a float too large to
+/// hold the integer exactly, is still refused, naming the field.
+#[test]
+fn an_integer_written_as_a_whole_float_is_that_integer() {
+    for written in ["7.0", "7e0", "0.07e2"] {
+        let body =
+            PROSPECT_EVENT.replace("\"prospect_id\": 7", &format!("\"prospect_id\": {written}"));
+        let payload = parse(&body).unwrap_or_else(|err| panic!("{written}: {err}"));
+        let strict = parse(PROSPECT_EVENT).unwrap();
+        assert_eq!(payload, strict, "{written} reads as 7");
+    }
+    for refused in ["7.5", "1e300", "9007199254740993.0"] {
+        let body =
+            PROSPECT_EVENT.replace("\"prospect_id\": 7", &format!("\"prospect_id\": {refused}"));
+        let err = parse(&body).unwrap_err();
+        assert_eq!(
+            err.path(),
+            Some("data[0].prospect.prospect_id"),
+            "{refused}: {err}"
+        );
+        assert!(err.to_string().contains("expected i64"), "{refused}: {err}");
+    }
+}

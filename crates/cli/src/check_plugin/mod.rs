@@ -1,7 +1,8 @@
-//! `smartreach-hooks check-plugin FILE.wasm [--event FIXTURE.json]`: loads a plugin the way the
-//! host does (same runtime, same defaults, its manifest beside it), shows what it declares and
-//! what it may do, and optionally runs it once on each data item of a webhook body, with outbound
-//! HTTP recorded and not sent ([`OutboundMode::RecordOnly`]).
+//! `smartreach-hooks check-plugin FILE.wasm [--event FIXTURE.json | --event-id ID]`: loads a
+//! plugin the way the host does (same runtime, same defaults, its manifest beside it), shows what
+//! it declares and what it may do, and optionally runs it once on each data item of a webhook
+//! body, or on an event stored by a running host (`stored.rs`, with what the host did with it),
+//! with outbound HTTP recorded and not sent ([`OutboundMode::RecordOnly`]).
 //!
 //! The requests of those runs are shown by origin and the first segment of their path, the rest
 //! masked (`https://hooks.slack.com/services/***`): paths and queries may hold secrets of the
@@ -10,6 +11,7 @@
 
 pub mod mask;
 mod report;
+mod stored;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,7 @@ use smartreach_plugin_runtime::{
 };
 
 pub use report::{Report, Run};
+pub use stored::History;
 
 use crate::cli::CheckPluginArgs;
 
@@ -53,6 +56,16 @@ pub enum CheckError {
         /// Where and what.
         source: smartreach_models::ParseError,
     },
+    /// The `--event-id` event could not be fetched.
+    #[error("cannot fetch event {id} from {url} (--event-id): {source}")]
+    EventFetch {
+        /// The event id.
+        id: String,
+        /// The host.
+        url: String,
+        /// Why.
+        source: crate::client::ClientError,
+    },
 }
 
 /// The runtime of a check: the host's defaults, with outbound HTTP recorded instead of sent.
@@ -65,17 +78,32 @@ pub fn runtime_config() -> RuntimeConfig {
     }
 }
 
-/// Loads the plugin, and runs it on every item of `--event` when given.
+/// Loads the plugin, and runs it on every item of `--event`, or on the `--event-id` event, when
+/// given.
 pub async fn check(args: &CheckPluginArgs) -> Result<Report, CheckError> {
     // Read the event first: a typo in its path should not cost a compile.
-    let events = match &args.event {
-        Some(path) => Some(read_events(path)?),
-        None => None,
+    let mut stored = None;
+    let events = match (&args.event, &args.event_id) {
+        (Some(path), _) => Some(read_events(path)?),
+        (None, Some(id)) => {
+            let event = stored::fetch(&args.url, args.admin_token.as_deref(), id)
+                .await
+                .map_err(|source| CheckError::EventFetch {
+                    id: id.clone(),
+                    url: args.url.clone(),
+                    source,
+                })?;
+            let events = vec![event.plugin_event()];
+            stored = Some(event);
+            Some(events)
+        }
+        (None, None) => None,
     };
     let runtime = Runtime::new(runtime_config())?;
     let (plugin, _) = runtime.load_file(&args.file).await?;
     let mut report = Report::of(&plugin, manifest_of(&args.file), CONTRACT_VERSION);
     report.warnings = warnings(&plugin);
+    report.history = stored.map(|stored| stored.history(plugin.name()));
     if let Some(events) = events {
         let mut runs = Vec::with_capacity(events.len());
         for event in &events {

@@ -4,12 +4,15 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use smartreach_http::LimitsView;
 use smartreach_plugin_runtime::{
     ConfigKey, Fault, Invocation, LogLine, OutboundDecision, OutboundRequest, Outcome, Plugin,
     PluginEvent, Subscriptions,
 };
 
-use crate::client::time::format_duration_us;
+use super::History;
+use crate::client::time::{format_duration_us, format_time};
+use crate::client::view::wire_name;
 
 /// A loaded plugin and, with `--event`, its runs.
 #[derive(Debug, Clone, Serialize)]
@@ -35,29 +38,17 @@ pub struct Report {
     /// The keys that have a value (declared defaults and the manifest's `[config]`); values are
     /// not shown, as some are secrets.
     pub config_set: Vec<String>,
-    /// Its effective limits.
+    /// Its effective limits, in the units of the manifest's `[limits]` and of the admin API.
     pub limits: LimitsView,
     /// The hosts it may call.
     pub allowed_outbound_hosts: Vec<String>,
     /// Mistakes that do not stop it from loading.
     pub warnings: Vec<String>,
-    /// One run per data item of `--event`; `None` without `--event`.
+    /// With `--event-id`: what the host did with the event and this plugin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
+    /// One run per data item of `--event` (one with `--event-id`); `None` without either.
     pub runs: Option<Vec<Run>>,
-}
-
-/// Limits in the units of the manifest's `[limits]` (and of the admin API).
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct LimitsView {
-    /// `timeout_ms`.
-    pub timeout_ms: u128,
-    /// `memory_mib`.
-    pub memory_mib: u64,
-    /// `http_timeout_ms`.
-    pub http_timeout_ms: u128,
-    /// `max_response_bytes`.
-    pub max_response_bytes: u64,
-    /// `max_concurrency`.
-    pub max_concurrency: u32,
 }
 
 /// One run of the plugin on one data item.
@@ -100,14 +91,15 @@ impl Report {
                 .map(str::to_owned)
                 .collect(),
             limits: LimitsView {
-                timeout_ms: limits.timeout.as_millis(),
+                timeout_ms: limits.timeout.as_millis() as u64,
                 memory_mib: limits.memory_bytes / (1024 * 1024),
-                http_timeout_ms: limits.http_timeout.as_millis(),
+                http_timeout_ms: limits.http_timeout.as_millis() as u64,
                 max_response_bytes: limits.max_response_bytes,
                 max_concurrency: limits.max_concurrency,
             },
             allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
             warnings: Vec::new(),
+            history: None,
             runs: None,
         }
     }
@@ -195,6 +187,9 @@ impl Report {
         for warning in &self.warnings {
             let _ = writeln!(out, "warning: {warning}");
         }
+        if let Some(history) = &self.history {
+            render_history(&mut out, &self.name, history);
+        }
         if let Some(runs) = &self.runs {
             if runs.is_empty() {
                 out.push_str("\nthe event has no data items: nothing ran\n");
@@ -225,6 +220,47 @@ fn or_none(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
 }
 
+/// The plugin's deliveries of a stored event, each with its attempts.
+fn render_history(out: &mut String, plugin: &str, history: &History) {
+    let _ = writeln!(
+        out,
+        "\nevent {} ({}) on {}",
+        history.event_id, history.event_type, history.url
+    );
+    if history.deliveries.is_empty() {
+        let _ = writeln!(
+            out,
+            "  no delivery to {plugin}: it was not subscribed to this type when the event arrived"
+        );
+    }
+    for delivery in &history.deliveries {
+        let summary = &delivery.summary;
+        let _ = writeln!(
+            out,
+            "  delivery {} to {plugin} ({}): {}, {} attempt{}",
+            summary.id,
+            summary.origin,
+            summary.status.as_str(),
+            summary.attempts,
+            if summary.attempts == 1 { "" } else { "s" },
+        );
+        for run in &delivery.runs {
+            let detail = run
+                .detail
+                .as_deref()
+                .map(|detail| format!(": {detail}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    attempt {}  {}  {}{detail}",
+                run.attempt,
+                format_time(run.started_at),
+                run.outcome
+            );
+        }
+    }
+}
+
 fn render_run(out: &mut String, index: usize, total: usize, run: &Run) {
     let _ = writeln!(
         out,
@@ -241,8 +277,8 @@ fn render_run(out: &mut String, index: usize, total: usize, run: &Run) {
     let duration = i64::try_from(run.duration_us).unwrap_or(i64::MAX);
     let _ = writeln!(out, "  duration  {}", format_duration_us(duration));
     for log in &run.logs {
-        let level = serde_plain(&log.level);
-        let source = serde_plain(&log.source);
+        let level = wire_name(&log.level);
+        let source = wire_name(&log.source);
         let _ = writeln!(out, "  log       {level:<5} {source:<6} {}", log.message);
     }
     for request in &run.requests {
@@ -281,14 +317,6 @@ fn outcome_text(outcome: &Outcome) -> String {
             )
         }
         Outcome::Fault(fault) => format!("fault: {fault}"),
-    }
-}
-
-/// A unit enum's serde name (`info`, `stderr`): the spelling the JSON and the admin API use.
-fn serde_plain(value: &impl Serialize) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => "?".to_owned(),
     }
 }
 

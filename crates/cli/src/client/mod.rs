@@ -11,7 +11,7 @@ pub mod plugins;
 pub mod replay;
 pub mod table;
 pub mod time;
-mod view;
+pub(crate) mod view;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -10,8 +10,8 @@ use smartreach_store::{DeliveryFilter, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ids::{DELIVERY_CURSOR_PATTERN, is_delivery_cursor};
-use super::query::{limit, parsed};
-use crate::problem::{Problem, ProblemKind};
+use super::query::{known_cursor, limit, parsed};
+use crate::problem::Problem;
 use crate::state::App;
 
 /// Filters and paging of the delivery list. Any other query parameter is refused (400).
@@ -91,18 +91,12 @@ pub async fn list(
     State(app): State<Arc<App>>,
     query: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<DeliveryPage>, Problem> {
-    let query = parsed(query)?;
-    if let Some(cursor) = &query.cursor
-        && !is_delivery_cursor(cursor)
-    {
-        return Err(Problem::new(
-            ProblemKind::InvalidQuery,
-            format!(
-                "cursor `{cursor}` is not a next_cursor this API gave out (a delivery id, \
-                 {DELIVERY_CURSOR_PATTERN})"
-            ),
-        ));
-    }
+    let mut query = parsed(query)?;
+    let cursor = known_cursor(
+        query.cursor.take(),
+        is_delivery_cursor,
+        &format!("a delivery id, {DELIVERY_CURSOR_PATTERN}"),
+    )?;
     let filter = DeliveryFilter {
         status: query.status.map(DeliveryStatus::from),
         plugin: query.plugin,
@@ -110,7 +104,7 @@ pub async fn list(
     };
     let page = app
         .store
-        .list_deliveries(filter, limit(query.limit)?, query.cursor)
+        .list_deliveries(filter, limit(query.limit)?, cursor)
         .await?;
     Ok(Json(DeliveryPage {
         items: page.items,

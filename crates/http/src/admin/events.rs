@@ -10,7 +10,7 @@ use smartreach_store::{EventDetail, EventFilter, EventSummary};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ids::{EVENT_ID_PATTERN, is_event_id};
-use super::query::{limit, parsed};
+use super::query::{known_cursor, limit, parsed};
 use super::unix_ms;
 use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
@@ -65,18 +65,12 @@ pub async fn list(
     State(app): State<Arc<App>>,
     query: Result<Query<EventQuery>, QueryRejection>,
 ) -> Result<Json<EventPage>, Problem> {
-    let query = parsed(query)?;
-    if let Some(cursor) = &query.cursor
-        && !is_event_id(cursor)
-    {
-        return Err(Problem::new(
-            ProblemKind::InvalidQuery,
-            format!(
-                "cursor `{cursor}` is not a next_cursor this API gave out (an event id, \
-                 {EVENT_ID_PATTERN})"
-            ),
-        ));
-    }
+    let mut query = parsed(query)?;
+    let cursor = known_cursor(
+        query.cursor.take(),
+        is_event_id,
+        &format!("an event id, {EVENT_ID_PATTERN}"),
+    )?;
     let filter = EventFilter {
         event_type: query.event_type,
         since: query.since,
@@ -85,7 +79,7 @@ pub async fn list(
     };
     let page = app
         .store
-        .list_events(filter, limit(query.limit)?, query.cursor)
+        .list_events(filter, limit(query.limit)?, cursor)
         .await?;
     Ok(Json(EventPage {
         items: page.items,

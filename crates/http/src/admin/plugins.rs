@@ -14,7 +14,7 @@ use crate::problem::Problem;
 use crate::state::App;
 
 /// One plugin: loaded, or known only from its deliveries (removed from the folder).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PluginInfo {
     /// Its name (the file stem).
     pub name: String,
@@ -40,7 +40,7 @@ pub struct PluginInfo {
 }
 
 /// A failed load of a plugin's `.wasm` or manifest.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoadErrorView {
     /// The `.wasm` whose load failed (its manifest is `NAME.toml` beside it).
     pub file: String,
@@ -53,7 +53,7 @@ pub struct LoadErrorView {
 }
 
 /// A plugin's effective limits.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LimitsView {
     /// Deadline of one invocation.
     pub timeout_ms: u64,
@@ -68,7 +68,7 @@ pub struct LimitsView {
 }
 
 /// The plugins.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PluginList {
     /// By name.
     pub items: Vec<PluginInfo>,

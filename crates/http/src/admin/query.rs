@@ -25,3 +25,19 @@ pub fn limit(requested: Option<u32>) -> Result<u32, Problem> {
         )),
     }
 }
+
+/// A `cursor` only when it has the shape of the `next_cursor`s this list gives out (`is_cursor`);
+/// `shape` says what they look like (`a delivery id, ^[0-9]{1,19}$`) in the 400 problem.
+pub fn known_cursor(
+    cursor: Option<String>,
+    is_cursor: fn(&str) -> bool,
+    shape: &str,
+) -> Result<Option<String>, Problem> {
+    match cursor {
+        Some(cursor) if !is_cursor(&cursor) => Err(Problem::new(
+            ProblemKind::InvalidQuery,
+            format!("cursor `{cursor}` is not a next_cursor this API gave out ({shape})"),
+        )),
+        cursor => Ok(cursor),
+    }
+}
