@@ -127,17 +127,9 @@ pub struct CheckPluginArgs {
     /// the build at hand.
     #[arg(long, value_name = "ID", conflicts_with = "event")]
     pub event_id: Option<String>,
-    /// With --event-id: the host's base URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
-    pub url: String,
-    /// With --event-id: the admin API's bearer token, the host's `admin.token`.
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "SMARTREACH_ADMIN_TOKEN",
-        hide_env_values = true
-    )]
-    pub admin_token: Option<String>,
+    /// With --event-id: the host and its admin token.
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -172,9 +164,9 @@ pub struct TestPluginArgs {
     pub accept: bool,
 }
 
-/// Flags shared by the commands that call the admin API.
+/// Where the admin API is, and its token: flags of every command that calls it.
 #[derive(Debug, Clone, Args)]
-pub struct ApiArgs {
+pub struct HostArgs {
     /// The host's base URL.
     #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
     pub url: String,
@@ -186,6 +178,14 @@ pub struct ApiArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+}
+
+/// Flags shared by the admin commands.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Where and with what token.
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Print the API's JSON answer instead of a table.
     #[arg(long)]
     pub json: bool,

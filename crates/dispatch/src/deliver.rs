@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{LogLevel, Outcome, Plugin, PluginEvent};
-use smartreach_store::{AttemptRecord, Claimed, Next, Store, now_ms};
+use smartreach_store::{AttemptOutcome, AttemptRecord, Claimed, Next, Store, Timestamp, now_ms};
 
 use super::RetrySchedule;
+use super::retry::After;
 
 /// Runs `delivery` on `plugin` and records the attempt for `owner`.
 pub(super) async fn deliver(
@@ -36,16 +37,27 @@ pub(super) async fn deliver(
     for line in &invocation.logs {
         log_line(line.level, &line.message);
     }
-    let next = schedule.next(&invocation.outcome, attempt, now_ms());
+    let now = now_ms();
+    let after = schedule.next(&invocation.outcome, attempt, now);
     let (outcome, detail) = describe(&invocation.outcome);
-    let counted = if matches!(next, Next::Requeue { .. }) {
-        "requeued"
-    } else {
-        outcome
+    let next = match after {
+        After::Record(next) => next,
+        After::Requeue { at } => {
+            metrics.delivery_finished(plugin.name(), "requeued", invocation.duration);
+            tracing::info!(
+                outcome = outcome.as_str(),
+                detail = detail.as_deref().unwrap_or(""),
+                duration_us = invocation.duration.as_micros() as u64,
+                next = ?after,
+                "delivery attempt finished"
+            );
+            requeue(&store, &owner, delivery.delivery_id, at, now).await;
+            return;
+        }
     };
-    metrics.delivery_finished(plugin.name(), counted, invocation.duration);
+    metrics.delivery_finished(plugin.name(), outcome.as_str(), invocation.duration);
     tracing::info!(
-        outcome,
+        outcome = outcome.as_str(),
         detail = detail.as_deref().unwrap_or(""),
         duration_us = invocation.duration.as_micros() as u64,
         next = ?next,
@@ -62,7 +74,7 @@ pub(super) async fn deliver(
         requests: serde_json::to_string(&invocation.requests).unwrap_or_else(|_| "[]".to_owned()),
         next,
     };
-    match store.complete(&owner, record).await {
+    match store.complete(&owner, record, now_ms()).await {
         Ok(true) => {}
         Ok(false) => tracing::warn!(
             "the delivery's lease was taken over while it ran (it ran longer than its lease); the other claim records it"
@@ -70,6 +82,23 @@ pub(super) async fn deliver(
         Err(err) => tracing::error!(
             error = %err,
             "cannot record the attempt; the delivery stays claimed and runs again when its lease expires"
+        ),
+    }
+}
+
+/// A delivery that did not run (no free instance slot): pending again at `at`, no attempt.
+async fn requeue(
+    store: &Arc<dyn Store>,
+    owner: &str,
+    delivery_id: i64,
+    at: Timestamp,
+    now: Timestamp,
+) {
+    match store.requeue(owner, vec![delivery_id], at, now).await {
+        Ok(_) => {}
+        Err(err) => tracing::error!(
+            error = %err,
+            "cannot requeue the delivery; it is claimed again when its lease expires"
         ),
     }
 }
@@ -93,25 +122,25 @@ async fn give_up_interrupted(
         plugin_hash: plugin.content_hash().to_owned(),
         started_at: now_ms(),
         duration_us: 0,
-        outcome: "fault",
+        outcome: AttemptOutcome::Fault,
         detail: Some(error.clone()),
         logs: "[]".to_owned(),
         requests: "[]".to_owned(),
         next: Next::Dead { error },
     };
-    if let Err(err) = store.complete(owner, record).await {
+    if let Err(err) = store.complete(owner, record, now_ms()).await {
         tracing::error!(error = %err, "cannot dead-letter the delivery");
     }
 }
 
-/// The outcome's name in the store, and its reason.
-fn describe(outcome: &Outcome) -> (&'static str, Option<String>) {
+/// The attempt's outcome in the store, and its reason.
+fn describe(outcome: &Outcome) -> (AttemptOutcome, Option<String>) {
     match outcome {
-        Outcome::Done => ("done", None),
-        Outcome::Skipped { reason } => ("skipped", Some(reason.clone())),
-        Outcome::Retry { reason, .. } => ("retry", Some(reason.clone())),
-        Outcome::Failed { reason } => ("failed", Some(reason.clone())),
-        Outcome::Fault(fault) => ("fault", Some(fault.to_string())),
+        Outcome::Done => (AttemptOutcome::Done, None),
+        Outcome::Skipped { reason } => (AttemptOutcome::Skipped, Some(reason.clone())),
+        Outcome::Retry { reason, .. } => (AttemptOutcome::Retry, Some(reason.clone())),
+        Outcome::Failed { reason } => (AttemptOutcome::Failed, Some(reason.clone())),
+        Outcome::Fault(fault) => (AttemptOutcome::Fault, Some(fault.to_string())),
     }
 }
 

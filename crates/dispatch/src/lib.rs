@@ -29,7 +29,7 @@ mod slots;
 use std::sync::Arc;
 use std::time::Duration;
 
-use smartreach_store::{AttemptRecord, ClaimRequest, Claimed, Store, now_ms};
+use smartreach_store::{ClaimRequest, Claimed, Store, now_ms};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -200,15 +200,20 @@ impl Dispatcher {
 
     /// Claimed deliveries that will not run here: pending again at once, without an attempt.
     async fn requeue(&self, deliveries: Vec<Claimed>) {
-        for delivery in deliveries {
-            let record = AttemptRecord::requeue(delivery.delivery_id, now_ms());
-            if let Err(err) = self.store.complete(&self.owner, record).await {
-                tracing::error!(
-                    error = %err,
-                    delivery = delivery.delivery_id,
-                    "cannot return a claimed delivery of an unloaded plugin to pending; it is claimed again when its lease expires"
-                );
-            }
+        if deliveries.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = deliveries
+            .iter()
+            .map(|delivery| delivery.delivery_id)
+            .collect();
+        let now = now_ms();
+        if let Err(err) = self.store.requeue(&self.owner, ids, now, now).await {
+            tracing::error!(
+                error = %err,
+                deliveries = deliveries.len(),
+                "cannot return claimed deliveries to pending; they are claimed again when their leases expire"
+            );
         }
     }
 
@@ -255,7 +260,7 @@ impl Dispatcher {
             running.abort_all();
             while running.join_next().await.is_some() {}
         }
-        match self.store.release(&self.owner).await {
+        match self.store.release(&self.owner, now_ms()).await {
             Ok(0) => {}
             Ok(released) => tracing::info!(
                 released,

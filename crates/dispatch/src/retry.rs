@@ -8,6 +8,19 @@ use smartreach_store::{Next, Timestamp};
 /// How long to wait before running a delivery again when no instance slot was free.
 const REQUEUE_DELAY: Duration = Duration::from_millis(100);
 
+/// What to do with a delivery after its plugin was invoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum After {
+    /// It ran: record the attempt, and the delivery goes on as [`Next`] says.
+    Record(Next),
+    /// It did not run (no free instance slot): pending again at `at`, no attempt counted or
+    /// recorded ([`smartreach_store::Store::requeue`]).
+    Requeue {
+        /// When.
+        at: Timestamp,
+    },
+}
+
 /// The retry schedule: the delays before the 2nd, 3rd, ... attempt, each stretched or shrunk by
 /// up to `jitter` (a fraction) so that a burst of failures does not retry as one burst.
 #[derive(Debug, Clone)]
@@ -37,17 +50,17 @@ impl RetrySchedule {
     /// when it gave one; `failed` is the plugin saying that retrying cannot help, so it is dead at
     /// once (a replay runs it again after a fix); a delivery that found no free instance slot was
     /// not attempted and is requeued.
-    pub(crate) fn next(&self, outcome: &Outcome, attempt: u32, now: Timestamp) -> Next {
+    pub(crate) fn next(&self, outcome: &Outcome, attempt: u32, now: Timestamp) -> After {
         let (error, requested) = match outcome {
-            Outcome::Done => return Next::Done,
-            Outcome::Skipped { .. } => return Next::Skipped,
+            Outcome::Done => return After::Record(Next::Done),
+            Outcome::Skipped { .. } => return After::Record(Next::Skipped),
             Outcome::Failed { reason } => {
-                return Next::Dead {
+                return After::Record(Next::Dead {
                     error: format!("failed: {reason}"),
-                };
+                });
             }
             Outcome::Fault(Fault::Capacity) => {
-                return Next::Requeue {
+                return After::Requeue {
                     at: now + REQUEUE_DELAY.as_millis() as Timestamp,
                 };
             }
@@ -55,15 +68,15 @@ impl RetrySchedule {
             Outcome::Fault(fault) => (format!("fault: {fault}"), None),
         };
         let Some(scheduled) = self.delays.get(attempt as usize - 1) else {
-            return Next::Dead {
+            return After::Record(Next::Dead {
                 error: format!("gave up after {attempt} attempts; last: {error}"),
-            };
+            });
         };
         let delay = requested.unwrap_or_else(|| self.jittered(*scheduled));
-        Next::Retry {
+        After::Record(Next::Retry {
             at: now + delay.as_millis() as Timestamp,
             error,
-        }
+        })
     }
 
     fn jittered(&self, delay: Duration) -> Duration {
@@ -96,23 +109,23 @@ mod tests {
         assert_eq!(schedule.max_attempts(), 3);
         assert_eq!(
             schedule.next(&retry(), 1, 1_000),
-            Next::Retry {
+            After::Record(Next::Retry {
                 at: 6_000,
                 error: "retry: busy".to_owned()
-            }
+            })
         );
         assert_eq!(
             schedule.next(&retry(), 2, 1_000),
-            Next::Retry {
+            After::Record(Next::Retry {
                 at: 61_000,
                 error: "retry: busy".to_owned()
-            }
+            })
         );
         assert_eq!(
             schedule.next(&retry(), 3, 1_000),
-            Next::Dead {
+            After::Record(Next::Dead {
                 error: "gave up after 3 attempts; last: retry: busy".to_owned()
-            }
+            })
         );
     }
 
@@ -124,22 +137,25 @@ mod tests {
         });
         assert!(matches!(
             schedule.next(&trap, 1, 0),
-            Next::Retry { at: 5_000, .. }
+            After::Record(Next::Retry { at: 5_000, .. })
         ));
         let failed = Outcome::Failed {
             reason: "bad address".to_owned(),
         };
         assert_eq!(
             schedule.next(&failed, 1, 0),
-            Next::Dead {
+            After::Record(Next::Dead {
                 error: "failed: bad address".to_owned()
-            }
+            })
         );
         assert_eq!(
             schedule.next(&Outcome::Fault(Fault::Capacity), 1, 0),
-            Next::Requeue { at: 100 }
+            After::Requeue { at: 100 }
         );
-        assert_eq!(schedule.next(&Outcome::Done, 1, 0), Next::Done);
+        assert_eq!(
+            schedule.next(&Outcome::Done, 1, 0),
+            After::Record(Next::Done)
+        );
     }
 
     #[test]
@@ -151,10 +167,10 @@ mod tests {
         };
         assert!(matches!(
             schedule.next(&asked, 1, 0),
-            Next::Retry { at: 30_000, .. }
+            After::Record(Next::Retry { at: 30_000, .. })
         ));
         for _ in 0..200 {
-            let Next::Retry { at, .. } = schedule.next(&retry(), 1, 0) else {
+            let After::Record(Next::Retry { at, .. }) = schedule.next(&retry(), 1, 0) else {
                 panic!("expected a retry");
             };
             assert!((8_000..=12_000).contains(&at), "{at}");

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::AttemptOutcome;
+
 /// Milliseconds since the Unix epoch.
 pub type Timestamp = i64;
 
@@ -154,7 +156,10 @@ impl DeliveryStatus {
     }
 }
 
-/// One finished attempt, and where it leaves the delivery.
+/// One finished attempt, and where it leaves the delivery: what [`crate::Store::complete`]
+/// records. The store keeps `outcome` and `next` as given; the caller keeps them consistent
+/// (`Done` goes with [`Next::Done`], `Skipped` with [`Next::Skipped`], the others with
+/// [`Next::Retry`] or [`Next::Dead`]).
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
     /// The delivery.
@@ -165,8 +170,8 @@ pub struct AttemptRecord {
     pub started_at: Timestamp,
     /// How long it ran, in microseconds.
     pub duration_us: i64,
-    /// `done`, `skipped`, `retry`, `failed` or `fault`.
-    pub outcome: &'static str,
+    /// How it came out (stored as [`AttemptOutcome::as_str`]).
+    pub outcome: AttemptOutcome,
     /// The plugin's reason, or the fault.
     pub detail: Option<String>,
     /// Log lines, as a JSON array.
@@ -175,24 +180,6 @@ pub struct AttemptRecord {
     pub requests: String,
     /// Where the delivery goes next.
     pub next: Next,
-}
-
-impl AttemptRecord {
-    /// A claimed delivery that did not run (its plugin went away, or no slot was free): pending
-    /// again at `at`, no attempt counted or recorded.
-    pub fn requeue(delivery_id: i64, at: Timestamp) -> Self {
-        Self {
-            delivery_id,
-            plugin_hash: String::new(),
-            started_at: at,
-            duration_us: 0,
-            outcome: "requeued",
-            detail: None,
-            logs: "[]".to_owned(),
-            requests: "[]".to_owned(),
-            next: Next::Requeue { at },
-        }
-    }
 }
 
 /// Where a delivery goes after an attempt.
@@ -209,14 +196,9 @@ pub enum Next {
         /// Why.
         error: String,
     },
-    /// Given up.
+    /// Given up: a dead letter, until it is replayed.
     Dead {
         /// Why.
         error: String,
-    },
-    /// Not run at all (no capacity): pending again at `at`, no attempt counted or recorded.
-    Requeue {
-        /// When.
-        at: Timestamp,
     },
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DeliveryStatus, Timestamp};
+use crate::{AttemptOutcome, DeliveryStatus, Timestamp};
 
 /// A delivery's status as the admin API shows it: its [`DeliveryStatus`], except that a dead
 /// letter that was replayed reads `replayed` (its `replayed_by` names the replay), as the
@@ -176,7 +176,7 @@ pub struct AttemptView {
     /// How long, in microseconds.
     pub duration_us: i64,
     /// `done`, `skipped`, `retry`, `failed` or `fault`.
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     /// The reason or the fault.
     pub detail: Option<String>,
     /// The plugin's log lines: `{level, source, message}`.

@@ -86,13 +86,14 @@ pub async fn check(args: &CheckPluginArgs) -> Result<Report, CheckError> {
     let events = match (&args.event, &args.event_id) {
         (Some(path), _) => Some(read_events(path)?),
         (None, Some(id)) => {
-            let event = stored::fetch(&args.url, args.admin_token.as_deref(), id)
-                .await
-                .map_err(|source| CheckError::EventFetch {
-                    id: id.clone(),
-                    url: args.url.clone(),
-                    source,
-                })?;
+            let event =
+                stored::fetch(&args.host, id)
+                    .await
+                    .map_err(|source| CheckError::EventFetch {
+                        id: id.clone(),
+                        url: args.host.url.clone(),
+                        source,
+                    })?;
             let events = vec![event.plugin_event()];
             stored = Some(event);
             Some(events)

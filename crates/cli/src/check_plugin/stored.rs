@@ -5,7 +5,7 @@ use serde::Serialize;
 use smartreach_plugin_runtime::PluginEvent;
 use smartreach_store::{DeliveryDetail, EventDetail};
 
-use crate::cli::ApiArgs;
+use crate::cli::HostArgs;
 use crate::client::{AdminClient, ClientError, path_segment};
 
 /// What the host holds of one event.
@@ -30,26 +30,17 @@ pub struct History {
     pub deliveries: Vec<DeliveryDetail>,
 }
 
-/// Fetches event `id` from the host at `url` (a blocking request, run off the async runtime).
-pub async fn fetch(
-    url: &str,
-    admin_token: Option<&str>,
-    id: &str,
-) -> Result<StoredEvent, ClientError> {
-    let api = ApiArgs {
-        url: url.to_owned(),
-        admin_token: admin_token.map(str::to_owned),
-        json: false,
-    };
+/// Fetches event `id` from `host` (a blocking request, run off the async runtime).
+pub async fn fetch(host: &HostArgs, id: &str) -> Result<StoredEvent, ClientError> {
+    let url = host.url.clone();
+    let host = host.clone();
     let path = format!("/api/v1/events/{}", path_segment(id));
-    let detail =
-        tokio::task::spawn_blocking(move || AdminClient::new(&api)?.get::<EventDetail>(&path, &[]))
-            .await
-            .expect("the admin request does not panic")?;
-    Ok(StoredEvent {
-        detail,
-        url: url.to_owned(),
+    let detail = tokio::task::spawn_blocking(move || {
+        AdminClient::new(&host)?.get::<EventDetail>(&path, &[])
     })
+    .await
+    .expect("the admin request does not panic")?;
+    Ok(StoredEvent { detail, url })
 }
 
 impl StoredEvent {

@@ -9,7 +9,7 @@ use crate::cli::DeliveriesArgs;
 
 /// `deliveries ...`. Returns what to print.
 pub fn run(args: &DeliveriesArgs) -> Result<String, ClientError> {
-    let client = AdminClient::new(&args.api)?;
+    let client = AdminClient::new(&args.api.host)?;
     let mut query = vec![("limit", args.page.limit.to_string())];
     for (key, value) in [
         ("status", &args.status),

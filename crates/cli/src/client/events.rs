@@ -22,7 +22,7 @@ pub fn run(args: &EventsArgs) -> Result<String, ClientError> {
     if let Some(EventsCommand::Show(show)) = &args.show {
         return run_show(show);
     }
-    let client = AdminClient::new(&args.api)?;
+    let client = AdminClient::new(&args.api.host)?;
     let mut query = vec![("limit", args.page.limit.to_string())];
     if let Some(event_type) = &args.event_type {
         query.push(("event_type", event_type.clone()));
@@ -69,7 +69,7 @@ fn render_list(page: &Page) -> Result<String, ClientError> {
 }
 
 fn run_show(args: &EventShowArgs) -> Result<String, ClientError> {
-    let client = AdminClient::new(&args.api)?;
+    let client = AdminClient::new(&args.api.host)?;
     let path = format!("/api/v1/events/{}", path_segment(&args.id));
     let event: Value = client.get(&path, &[])?;
     if args.api.json {

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use http::{Answer, Http, path_segment};
 
-use crate::cli::ApiArgs;
+use crate::cli::HostArgs;
 
 /// Why a command that talks to a host failed. Each says what to check.
 #[derive(Debug, thiserror::Error)]
@@ -129,15 +129,15 @@ pub struct AdminClient {
 
 impl AdminClient {
     /// A client for `--url`, authenticated with `--admin-token` (or `SMARTREACH_ADMIN_TOKEN`).
-    pub fn new(api: &ApiArgs) -> Result<Self, ClientError> {
-        let token = api
+    pub fn new(host: &HostArgs) -> Result<Self, ClientError> {
+        let token = host
             .admin_token
             .as_deref()
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or(ClientError::NoAdminToken)?;
         Ok(Self {
-            http: Http::new(&api.url)?,
+            http: Http::new(&host.url)?,
             authorization: format!("Bearer {token}"),
         })
     }
@@ -271,12 +271,11 @@ mod tests {
     #[test]
     fn a_missing_or_blank_admin_token_is_named() {
         for token in [None, Some("  ".to_owned())] {
-            let api = ApiArgs {
+            let host = HostArgs {
                 url: "http://127.0.0.1:1".into(),
                 admin_token: token,
-                json: false,
             };
-            let err = AdminClient::new(&api).unwrap_err();
+            let err = AdminClient::new(&host).unwrap_err();
             assert!(err.to_string().contains("SMARTREACH_ADMIN_TOKEN"), "{err}");
         }
     }
@@ -284,12 +283,11 @@ mod tests {
     #[test]
     fn an_unreachable_host_is_named_with_its_url() {
         // Port 1 on loopback: nothing listens there.
-        let api = ApiArgs {
+        let host = HostArgs {
             url: "http://127.0.0.1:1".into(),
             admin_token: Some("t".into()),
-            json: false,
         };
-        let err = AdminClient::new(&api)
+        let err = AdminClient::new(&host)
             .unwrap()
             .get::<Value>("/api/v1/plugins", &[])
             .unwrap_err();

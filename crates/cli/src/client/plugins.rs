@@ -13,7 +13,7 @@ use crate::cli::PluginsArgs;
 
 /// `plugins`. Returns what to print.
 pub fn run(args: &PluginsArgs) -> Result<String, ClientError> {
-    let client = AdminClient::new(&args.api)?;
+    let client = AdminClient::new(&args.api.host)?;
     let answer: Value = client.get("/api/v1/plugins", &[])?;
     if args.api.json {
         return Ok(pretty(&answer));

@@ -10,7 +10,7 @@ use crate::cli::{BackfillArgs, ReplayArgs};
 
 /// `replay DELIVERY_ID` or `replay --dead --plugin NAME`. Returns what to print.
 pub fn run_replay(args: &ReplayArgs) -> Result<String, ClientError> {
-    let client = AdminClient::new(&args.api)?;
+    let client = AdminClient::new(&args.api.host)?;
     let path = match (&args.delivery, &args.plugin) {
         (Some(delivery), _) => format!("/api/v1/deliveries/{}/replay", path_segment(delivery)),
         (None, Some(plugin)) => format!("/api/v1/plugins/{}/replay-dead", path_segment(plugin)),
@@ -23,7 +23,7 @@ pub fn run_replay(args: &ReplayArgs) -> Result<String, ClientError> {
 
 /// `backfill --plugin NAME [--type T]... --since S [--until U]`. Returns what to print.
 pub fn run_backfill(args: &BackfillArgs) -> Result<String, ClientError> {
-    let client = AdminClient::new(&args.api)?;
+    let client = AdminClient::new(&args.api.host)?;
     let now = smartreach_store::now_ms();
     let mut body = json!({ "since": time::parse_time(&args.since, now)? });
     // Absent means "now" by the host's clock, which is the one that stamped the events.

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::model::{AttemptRecord, ClaimRequest, Claimed, DeliveryStatus, Ingested, NewWebhook};
+use crate::model::{AttemptRecord, ClaimRequest, Claimed, Ingested, NewWebhook};
 use crate::view::{
     DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, Page, PluginActivity,
     Pruned, QueueStats, Queued, ReplayRefused,
@@ -187,10 +187,31 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn complete(&self, owner: &str, attempt: AttemptRecord) -> Result<bool, StoreError> {
+    async fn complete(
+        &self,
+        owner: &str,
+        attempt: AttemptRecord,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let owner = owner.to_owned();
         self.writer
-            .write(move |conn| complete::complete(conn, &owner, &attempt))
+            .write(move |conn| complete::complete(conn, &owner, &attempt, now))
+            .await
+    }
+
+    async fn requeue(
+        &self,
+        owner: &str,
+        delivery_ids: Vec<i64>,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        if delivery_ids.is_empty() {
+            return Ok(0);
+        }
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |conn| complete::requeue(conn, &owner, &delivery_ids, at, now))
             .await
     }
 
@@ -203,33 +224,11 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn release(&self, owner: &str) -> Result<u64, StoreError> {
+    async fn release(&self, owner: &str, now: Timestamp) -> Result<u64, StoreError> {
         let owner = owner.to_owned();
         self.writer
-            .write(move |conn| complete::release(conn, &owner))
+            .write(move |conn| complete::release(conn, &owner, now))
             .await
-    }
-
-    async fn count_deliveries(&self) -> Result<Vec<(DeliveryStatus, u64)>, StoreError> {
-        self.read(|conn| {
-            let mut statement = conn
-                .prepare_cached("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
-                .map_err(StoreError::query("count deliveries"))?;
-            let rows = statement
-                .query_map([], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })
-                .map_err(StoreError::query("count deliveries"))?;
-            let mut counts = Vec::new();
-            for row in rows {
-                let (status, count) = row.map_err(StoreError::query("count deliveries"))?;
-                if let Some(status) = DeliveryStatus::from_name(&status) {
-                    counts.push((status, count as u64));
-                }
-            }
-            Ok(counts)
-        })
-        .await
     }
 
     async fn list_events(

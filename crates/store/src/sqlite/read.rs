@@ -6,7 +6,7 @@ use crate::view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
     EventSummary, LastError, Page, PluginActivity, QueueStats, ShownStatus, StatusCounts,
 };
-use crate::{DeliveryStatus, StoreError};
+use crate::{AttemptOutcome, DeliveryStatus, StoreError};
 
 /// A dead letter is a dead delivery nobody replayed yet.
 const STATUS_COUNTS: &str = "
@@ -193,25 +193,18 @@ pub(super) fn plugin_activity(conn: &Connection) -> Result<Vec<PluginActivity>, 
             last.deliveries.add(status, count as u64);
         }
     }
-    let mut last_error = conn
-        .prepare_cached(
-            "SELECT a.delivery_id, a.started_at, a.outcome, a.detail
-             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-             WHERE d.plugin = ?1 AND a.outcome IN ('retry', 'failed', 'fault')
-             ORDER BY a.id DESC LIMIT 1",
-        )
-        .map_err(failed())?;
+    let mut last_error = conn.prepare_cached(&last_error_sql()).map_err(failed())?;
     for plugin in &mut plugins {
         plugin.last_error = last_error
             .query_row([&plugin.plugin], |row| {
-                let outcome: String = row.get(2)?;
+                let outcome = outcome(row, 2)?;
                 let detail: Option<String> = row.get(3)?;
                 Ok(LastError {
                     delivery_id: row.get(0)?,
                     at: row.get(1)?,
                     message: match detail {
                         Some(detail) => format!("{outcome}: {detail}"),
-                        None => outcome,
+                        None => outcome.to_string(),
                     },
                 })
             })
@@ -302,7 +295,7 @@ fn attempts(conn: &Connection, delivery_id: i64) -> Result<Vec<AttemptView>, Sto
                     plugin_hash: row.get(1)?,
                     started_at: row.get(2)?,
                     duration_us: row.get(3)?,
-                    outcome: row.get(4)?,
+                    outcome: outcome(row, 4)?,
                     detail: row.get(5)?,
                     logs: json(row.get::<_, String>(6)?),
                     requests: json(row.get::<_, String>(7)?),
@@ -311,6 +304,34 @@ fn attempts(conn: &Connection, delivery_id: i64) -> Result<Vec<AttemptView>, Sto
             .collect::<Result<Vec<_>, _>>()
     })
     .map_err(StoreError::query("read a delivery's attempts"))
+}
+
+/// A plugin's most recent attempt whose outcome is an error ([`AttemptOutcome::is_error`]).
+fn last_error_sql() -> String {
+    let errors = AttemptOutcome::ALL
+        .into_iter()
+        .filter(|outcome| outcome.is_error())
+        .map(|outcome| format!("'{outcome}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT a.delivery_id, a.started_at, a.outcome, a.detail
+         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+         WHERE d.plugin = ?1 AND a.outcome IN ({errors})
+         ORDER BY a.id DESC LIMIT 1"
+    )
+}
+
+/// The outcome in column `index`; a name this build does not know is an error, not a guess.
+fn outcome(row: &Row<'_>, index: usize) -> rusqlite::Result<AttemptOutcome> {
+    let name: String = row.get(index)?;
+    AttemptOutcome::from_name(&name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown attempt outcome `{name}`").into(),
+        )
+    })
 }
 
 fn json(text: String) -> serde_json::Value {
