@@ -8,6 +8,7 @@ mod conformance;
 mod fuzz;
 mod host;
 mod plugins;
+mod postgres;
 mod run;
 mod test;
 mod wasm_target;

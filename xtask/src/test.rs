@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::{cargo, cargo_with_env, codegen, conformance, fuzz, plugins, wasm_target};
+use crate::{cargo, cargo_with_env, codegen, conformance, fuzz, plugins, postgres, wasm_target};
 
 const PLUGINS: &str = "plugins/Cargo.toml";
 
@@ -45,7 +45,9 @@ pub fn run() -> Result<()> {
     // plugins/*/snapshots/, through the suite tests/plugin_snapshots.rs), fail on a missing or
     // changed snapshot instead of writing it.
     let ci = [("CI", "true")];
-    cargo_with_env(&["test", "--workspace"], &ci)?;
+    let mut workspace_env = ci.to_vec();
+    workspace_env.extend(postgres::test_env()?);
+    cargo_with_env(&["test", "--workspace"], &workspace_env)?;
     // The plugins' own unit tests run natively.
     cargo_with_env(
         &[

@@ -92,6 +92,68 @@ pub enum StoreError {
     /// The store's writer thread is gone (the store was closed, or it panicked).
     #[error("the store is closed")]
     Closed,
+    /// `store.url` is not a PostgreSQL connection URL.
+    #[error(
+        "store.url is not a PostgreSQL URL: {message}; write it as \
+         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+    )]
+    PostgresUrl {
+        /// What is wrong (never the URL itself, which may hold a password).
+        message: String,
+    },
+    /// No PostgreSQL server answered at the URL's address.
+    #[error(
+        "cannot reach PostgreSQL at {target}: {message}; is the server running, and are the host \
+         and port in store.url right?"
+    )]
+    PostgresUnreachable {
+        /// `host:port/database`, without user or password.
+        target: String,
+        /// Why.
+        message: String,
+    },
+    /// The server answered and refused: a wrong user or password, or no such database.
+    #[error(
+        "PostgreSQL at {target} refused the connection: {message}; check the user, password and \
+         database in store.url"
+    )]
+    PostgresRefused {
+        /// `host:port/database`.
+        target: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The user may not create the store's tables.
+    #[error(
+        "the PostgreSQL user `{user}` may not create the store's tables in {target}: {message}; \
+         as the database's owner, grant it the right (GRANT CREATE ON SCHEMA public TO \"{user}\"), \
+         or start once with the owner's URL so that the tables exist"
+    )]
+    PostgresNoRights {
+        /// `host:port/database`.
+        target: String,
+        /// The user of the URL.
+        user: String,
+        /// The server's message.
+        message: String,
+    },
+    /// A migration of the PostgreSQL store failed.
+    #[error("migration {version} of the PostgreSQL store failed: {source}")]
+    PostgresMigration {
+        /// Its version.
+        version: i64,
+        /// Why.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A statement on PostgreSQL failed, or no connection could be had.
+    #[error("PostgreSQL {operation} failed: {message}")]
+    Postgres {
+        /// What was being done.
+        operation: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 impl StoreError {

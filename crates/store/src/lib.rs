@@ -19,6 +19,7 @@
 mod error;
 mod model;
 mod outcome;
+mod postgres;
 mod sqlite;
 mod view;
 
@@ -28,6 +29,7 @@ pub use model::{
     Timestamp, now_ms,
 };
 pub use outcome::AttemptOutcome;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
