@@ -41,7 +41,9 @@ pub fn run() -> Result<()> {
         "warnings",
     ])?;
     plugins::build()?;
-    // CI=true makes insta fail on a missing or changed snapshot instead of writing it.
+    // CI=true makes insta, and `smartreach-hooks test-plugin` (the example plugins' snapshots in
+    // plugins/*/snapshots/, through the suite tests/plugin_snapshots.rs), fail on a missing or
+    // changed snapshot instead of writing it.
     let ci = [("CI", "true")];
     let mut workspace_env = ci.to_vec();
     workspace_env.extend(postgres::test_env()?);

@@ -1,4 +1,5 @@
-//! The command line: `serve` runs the host; `trigger` and `check-plugin` help write plugins; the
+//! The command line: `serve` runs the host; `trigger`, `check-plugin` and `test-plugin` help
+//! write plugins; the
 //! admin commands (`events`, `deliveries`, `plugins`, `replay`, `backfill`) ask a running host.
 //!
 //! No flag here reads a `SMARTREACH_HOOKS_*` variable: the host treats all of those as its
@@ -28,6 +29,10 @@ pub enum Command {
     /// Load a plugin as the host would, show what it declares, and optionally run it on an event
     /// (its HTTP requests are shown, not sent).
     CheckPlugin(CheckPluginArgs),
+    /// Snapshot-test a plugin: run it on every documented event it subscribes to (and your own
+    /// with --events), its HTTP answered by a scripted fake, and compare what it did with the
+    /// accepted snapshots. Exit 1 with a diff when one differs or is new.
+    TestPlugin(TestPluginArgs),
     /// List the events a host stored, or show one with its deliveries (admin API).
     Events(EventsArgs),
     /// List deliveries: one event to one plugin, with its status (admin API).
@@ -132,6 +137,31 @@ pub struct CheckPluginArgs {
     /// shown and the rest masked (`/services/***`), as paths may hold secrets.
     #[arg(long)]
     pub show_paths: bool,
+}
+
+/// Flags of `test-plugin`.
+#[derive(Debug, Args)]
+pub struct TestPluginArgs {
+    /// The plugin, NAME.wasm; its manifest NAME.toml beside it is read when present, as the host
+    /// reads it (see --manifest).
+    #[arg(value_name = "FILE.wasm")]
+    pub file: PathBuf,
+    /// The manifest to load the plugin with, instead of NAME.toml beside it. Its `{ env = "VAR" }`
+    /// values come from the environment when set, else from [placeholders] of
+    /// DIR/test-plugin.toml, else `placeholder-VAR`; snapshots show them as `${VAR}`.
+    #[arg(long, value_name = "FILE.toml")]
+    pub manifest: Option<PathBuf>,
+    /// The folder of the snapshots (`{plugin}@{event type}.snap`) and of the optional
+    /// test-plugin.toml that scripts the fake upstream's answers.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshots: PathBuf,
+    /// Also run the plugin on each webhook body (*.json) in this folder, such as events saved
+    /// from a running host; each gets a snapshot `{plugin}@events-{file name}.snap`.
+    #[arg(long, value_name = "DIR")]
+    pub events: Option<PathBuf>,
+    /// Write every snapshot that differs or is new (refused under CI=true, which never writes).
+    #[arg(long)]
+    pub accept: bool,
 }
 
 /// Where the admin API is, and its token: flags of every command that calls it.

@@ -1,6 +1,6 @@
 //! The `smartreach-hooks` binary: the command line (`cli.rs`), then one command. `serve` wires
 //! the library crates into a host (`serve.rs`); the other commands are the operator tools: the
-//! admin client (`client/`), `trigger` and `check-plugin`.
+//! admin client (`client/`), `trigger`, `check-plugin` and `test-plugin`.
 //!
 //! ```text
 //! smartreach-config ─> serve ─> smartreach-http (routes) ─┐
@@ -15,6 +15,7 @@ mod default_source;
 mod folders;
 mod logging;
 mod serve;
+mod test_plugin;
 mod trigger;
 
 use std::fmt::Display;
@@ -26,7 +27,7 @@ use clap::Parser;
 use smartreach_config::Config;
 use smartreach_dispatch::Shutdown;
 
-use crate::cli::{CheckPluginArgs, Cli, Command};
+use crate::cli::{CheckPluginArgs, Cli, Command, TestPluginArgs};
 
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
@@ -52,6 +53,7 @@ fn main() -> Result<ExitCode> {
         }
         Command::Trigger(args) => Ok(print(trigger::run(&args))),
         Command::CheckPlugin(args) => check_plugin(&args),
+        Command::TestPlugin(args) => test_plugin(&args),
         Command::Events(args) => Ok(print(client::events::run(&args))),
         Command::Deliveries(args) => Ok(print(client::deliveries::run(&args))),
         Command::Plugins(args) => Ok(print(client::plugins::run(&args))),
@@ -87,6 +89,32 @@ fn check_plugin(args: &CheckPluginArgs) -> Result<ExitCode> {
             "error: {} loads, but a run failed or faulted (see its outcome above)",
             report.name
         );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `test-plugin`: exit 0 when every snapshot matches (or was accepted), 1 with the diff when one
+/// differs or is new, or when the plugin cannot be tested.
+fn test_plugin(args: &TestPluginArgs) -> Result<ExitCode> {
+    let ci = std::env::var("CI").ok();
+    let mode = match test_plugin::WriteMode::of(args.accept, ci.as_deref()) {
+        Ok(mode) => mode,
+        Err(err) => return Ok(print(Err::<String, _>(err))),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = match runtime.block_on(test_plugin::run(args, mode)) {
+        Ok(summary) => summary,
+        Err(err) => return Ok(print(Err::<String, _>(err))),
+    };
+    if print(Ok::<_, String>(summary.to_text())) != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
+    }
+    if !summary.passed() {
+        eprintln!("error: {}", summary.advice(mode));
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

@@ -1,9 +1,12 @@
 //! What the runtime is configured with: engine-wide ceilings and per-plugin defaults.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use smartreach_network::Network;
+
+use crate::fake_upstream::FakeUpstream;
 
 /// Engine-wide settings of a [`crate::Runtime`].
 #[derive(Debug, Clone)]
@@ -29,11 +32,14 @@ pub struct RuntimeConfig {
     /// ...): the host's `outbound.allowed_networks`. Empty by default: a plugin allowed to reach a
     /// host name gets no further than the public addresses it resolves to.
     pub allowed_networks: Vec<Network>,
+    /// The Unix time every plugin's wall clock reads, instead of the system's: for runs whose
+    /// output must not depend on when they ran (`smartreach-hooks test-plugin`). `None` in a host.
+    pub fixed_wall_clock: Option<Duration>,
 }
 
 /// What happens to an outbound request the plugin's manifest allows. Requests it does not allow
-/// are refused in either mode.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// are refused in every mode.
+#[derive(Debug, Clone, Default)]
 pub enum OutboundMode {
     /// Send it: what a host does.
     #[default]
@@ -42,6 +48,17 @@ pub enum OutboundMode {
     /// for the plugin as `connection-refused`: for trying a plugin on an event without touching
     /// the services it calls (`smartreach-hooks check-plugin`).
     RecordOnly,
+    /// Record it, with its path and query, as [`crate::OutboundDecision::Faked`], and answer it
+    /// with the [`FakeUpstream`], which sees the whole request: for testing a plugin against
+    /// scripted answers without any network (`smartreach-hooks test-plugin`).
+    Fake(Arc<dyn FakeUpstream>),
+}
+
+impl OutboundMode {
+    /// Whether requests are recorded with their path and query (every mode but [`Self::Send`]).
+    pub(crate) fn keeps_paths(&self) -> bool {
+        !matches!(self, Self::Send)
+    }
 }
 
 /// Limits that apply to a plugin whose manifest does not set them.
@@ -87,6 +104,7 @@ impl Default for RuntimeConfig {
             defaults: PluginDefaults::default(),
             outbound: OutboundMode::Send,
             allowed_networks: Vec::new(),
+            fixed_wall_clock: None,
         }
     }
 }

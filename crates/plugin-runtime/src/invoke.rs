@@ -134,6 +134,7 @@ impl Plugin {
             self.outbound.clone(),
             self.limits.memory_bytes,
             self.max_output_bytes,
+            self.fixed_wall_clock,
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limiter);

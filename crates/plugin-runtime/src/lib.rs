@@ -25,6 +25,7 @@ mod contract;
 mod declared;
 mod engine;
 mod event;
+mod fake_upstream;
 mod invoke;
 mod limiter;
 mod load;
@@ -46,8 +47,9 @@ pub use declared::{
 };
 pub use engine::{Runtime, RuntimeError};
 pub use event::PluginEvent;
+pub use fake_upstream::{FakeRequest, FakeResponse, FakeUpstream};
 pub use invoke::{Fault, Invocation, Outcome};
-pub use load::{LoadError, LoadReport};
+pub use load::{EnvLookup, LoadError, LoadOptions, LoadReport};
 pub use log_budget::{LOG_LINE_OVERHEAD_BYTES, MAX_LOG_LINES};
 pub use logs::{LogLevel, LogLine, LogSource};
 pub use outbound::{OutboundDecision, OutboundRequest};

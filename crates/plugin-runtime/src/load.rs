@@ -161,12 +161,24 @@ impl Runtime {
 
     /// Loads one plugin, and its manifest `NAME.toml` when there is one.
     pub async fn load_file(&self, path: &Path) -> Result<(Plugin, CacheStatus), LoadError> {
+        self.load_file_with(path, &LoadOptions::default()).await
+    }
+
+    /// Loads one plugin as [`Runtime::load_file`] does, with its manifest and its environment
+    /// taken from `options`.
+    pub async fn load_file_with(
+        &self,
+        path: &Path,
+        options: &LoadOptions<'_>,
+    ) -> Result<(Plugin, CacheStatus), LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_owned(),
             source,
         })?;
-        let manifest_path = path.with_extension("toml");
-        let manifest = if manifest_path.exists() {
+        let manifest_path = options
+            .manifest
+            .map_or_else(|| path.with_extension("toml"), Path::to_owned);
+        let manifest = if options.manifest.is_some() || manifest_path.exists() {
             Manifest::from_file(&manifest_path)?
         } else {
             Manifest::default()
@@ -216,17 +228,24 @@ impl Runtime {
                 allowed: manifest.allowed_outbound_hosts.clone().into(),
                 timeout: limits.http_timeout,
                 max_response_bytes: limits.max_response_bytes,
-                mode: self.config.outbound,
+                mode: self.config.outbound.clone(),
                 networks: self.config.allowed_networks.clone().into(),
             },
             pre,
             max_output_bytes: self.config.defaults.max_output_bytes,
             epoch_tick: self.config.epoch_tick,
+            fixed_wall_clock: self.config.fixed_wall_clock,
             permits: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency as usize)),
             _clock: Arc::clone(&self.clock),
         };
         plugin.declaration = declare(&plugin).await?;
-        plugin.config = Arc::new(resolve_config(path, &plugin.declaration, &manifest)?);
+        plugin.config = Arc::new(resolve_config(
+            path,
+            &manifest_path,
+            &plugin.declaration,
+            &manifest,
+            options.env,
+        )?);
         let names = manifest
             .events
             .clone()
@@ -309,6 +328,29 @@ impl Runtime {
     }
 }
 
+/// Looks up an environment variable a manifest's `{ env = "VAR" }` names: its value, if set.
+pub type EnvLookup<'a> = dyn Fn(&str) -> Option<String> + Send + Sync + 'a;
+
+/// How [`Runtime::load_file_with`] finds what a plugin is loaded with. The default is what the
+/// host does: `NAME.toml` beside `NAME.wasm`, and the process's environment.
+#[derive(Default)]
+pub struct LoadOptions<'a> {
+    /// The manifest to read instead of `NAME.toml` beside the plugin (it must exist).
+    pub manifest: Option<&'a Path>,
+    /// Where `{ env = "VAR" }` values come from instead of the process's environment: the
+    /// value of the variable named, if it is set.
+    pub env: Option<&'a EnvLookup<'a>>,
+}
+
+impl std::fmt::Debug for LoadOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("manifest", &self.manifest)
+            .field("env", &self.env.map(|_| "custom"))
+            .finish()
+    }
+}
+
 /// `text` with its line breaks and their indentation folded into single spaces: wasmparser
 /// pretty-prints byte lists over several lines, and a load error is one line of a log or a CLI.
 fn one_line(text: &str) -> String {
@@ -353,8 +395,10 @@ async fn declare(plugin: &Plugin) -> Result<Declaration, LoadError> {
 /// Declared defaults, overridden by the manifest; every required key must end up with a value.
 fn resolve_config(
     path: &Path,
+    manifest_path: &Path,
     declaration: &Declaration,
     manifest: &Manifest,
+    env: Option<&EnvLookup<'_>>,
 ) -> Result<BTreeMap<String, String>, LoadError> {
     let mut values = BTreeMap::new();
     for key in &declaration.config {
@@ -364,7 +408,10 @@ fn resolve_config(
     }
     for (key, value) in &manifest.config {
         let value = value
-            .resolve(key, |var| std::env::var(var).ok())
+            .resolve(key, |var| match env {
+                Some(lookup) => lookup(var),
+                None => std::env::var(var).ok(),
+            })
             .map_err(|err| LoadError::Config {
                 path: path.to_owned(),
                 message: err.to_string(),
@@ -379,7 +426,7 @@ fn resolve_config(
                     "required config key `{}` ({}) has no value; set it under [config] in {}",
                     key.name,
                     key.description,
-                    path.with_extension("toml").display()
+                    manifest_path.display()
                 ),
             });
         }

@@ -2,7 +2,8 @@
 //! for the rest, and only to addresses outside the operator's own networks (`connect.rs`, unless
 //! the host's allowed networks include them), with a request timeout and a response-size cap.
 //! Every attempt is recorded. In [`OutboundMode::RecordOnly`] allowed requests are recorded and
-//! not sent (nor resolved).
+//! not sent (nor resolved); in [`OutboundMode::Fake`] they are answered by a fake upstream
+//! (`fake_upstream.rs`), also without any network.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use smartreach_plugin_manifest::AllowedHost;
 use crate::body_budget::{BUFFERED_CHUNKS, BodyBudget};
 use crate::config::OutboundMode;
 use crate::connect::{self, SendError};
+use crate::fake_upstream;
 use crate::text::{MAX_REASON_BYTES, cut_text};
 use smartreach_network::Network;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
@@ -44,6 +46,9 @@ pub enum OutboundDecision {
     /// Allowed, but not sent: the runtime runs in [`OutboundMode::RecordOnly`]. The plugin saw
     /// the request fail with `connection-refused`.
     NotSent,
+    /// Allowed, and answered by the runtime's fake upstream ([`OutboundMode::Fake`]): nothing
+    /// left the machine. The plugin saw the fake's answer.
+    Faked,
 }
 
 /// Requests one invocation may make; later ones fail with `connection-limit-reached`.
@@ -57,8 +62,8 @@ pub struct OutboundRequest {
     pub method: String,
     /// `scheme://host[:port]` of the target.
     pub origin: String,
-    /// The path and query of the target, kept only in [`OutboundMode::RecordOnly`] (`None`, and
-    /// not serialised, otherwise). That mode runs a plugin once for its author, who needs to see
+    /// The path and query of the target, kept only in [`OutboundMode::RecordOnly`] and
+    /// [`OutboundMode::Fake`] (`None`, and not serialised, otherwise). Those modes run a plugin once for its author, who needs to see
     /// where it would have sent the request; nothing is stored, and the secrets in the URL are
     /// ones the author configured.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,14 +167,16 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
         drop(fut);
-        let record_only = self.policy.mode == OutboundMode::RecordOnly;
+        let keeps_path = self.policy.mode.keeps_paths();
         let oversized = oversized(&request);
         let decision = if self.requests.len() >= MAX_REQUESTS {
             OutboundDecision::OverLimit
         } else if oversized.is_some() || !self.allows(request.uri()) {
             OutboundDecision::Denied
-        } else if record_only {
+        } else if matches!(self.policy.mode, OutboundMode::RecordOnly) {
             OutboundDecision::NotSent
+        } else if matches!(self.policy.mode, OutboundMode::Fake(_)) {
+            OutboundDecision::Faked
         } else {
             OutboundDecision::Sent
         };
@@ -180,7 +187,7 @@ impl WasiHttpHooks for OutboundHooks {
             self.requests.push(OutboundRequest {
                 method: cut_text(request.method().to_string(), MAX_METHOD_BYTES + SHOWN_EXTRA),
                 origin: cut_text(origin(request.uri()), MAX_AUTHORITY_BYTES + SHOWN_EXTRA),
-                path: record_only.then(|| path_and_query(request.uri())),
+                path: keeps_path.then(|| path_and_query(request.uri())),
                 decision,
                 reason: oversized.map(str::to_owned),
             });
@@ -201,6 +208,18 @@ impl WasiHttpHooks for OutboundHooks {
             // already, so a dry run takes a path its author knows.
             OutboundDecision::NotSent => {
                 return Box::new(async { Err(HttpError::ConnectionRefused) });
+            }
+            OutboundDecision::Faked => {
+                if let OutboundMode::Fake(upstream) = &self.policy.mode {
+                    let upstream = Arc::clone(upstream);
+                    let max = self.policy.max_response_bytes;
+                    return Box::new(async move {
+                        let response = fake_upstream::answer(upstream, request, max).await?;
+                        let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> =
+                            Box::new(async { Ok(()) });
+                        Ok((response, done))
+                    });
+                }
             }
         }
         let options = capped_options(options, self.policy.timeout);

@@ -92,6 +92,8 @@ pub struct Plugin {
     pub(crate) pre: PluginPre<InstanceState>,
     pub(crate) max_output_bytes: usize,
     pub(crate) epoch_tick: Duration,
+    /// [`crate::RuntimeConfig::fixed_wall_clock`].
+    pub(crate) fixed_wall_clock: Option<Duration>,
     /// `limits.max_concurrency` permits.
     pub(crate) permits: Arc<tokio::sync::Semaphore>,
     /// Keeps the deadline clock running while the plugin exists.

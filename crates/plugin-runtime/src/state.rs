@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::smartreach::plugin::{host, types};
@@ -38,19 +39,23 @@ impl InstanceState {
         outbound: OutboundPolicy,
         memory_bytes: u64,
         max_output_bytes: usize,
+        fixed_wall_clock: Option<Duration>,
     ) -> Self {
         let stdout = CapturedOutput::new(max_output_bytes);
         let stderr = CapturedOutput::new(max_output_bytes);
         // No preopened directories, no environment, no arguments, closed stdin; sockets and name
         // lookup refused. Outbound HTTP goes through wasi:http and `OutboundHooks` only.
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .build();
+            .socket_addr_check(|_, _| Box::pin(async { false }));
+        if let Some(now) = fixed_wall_clock {
+            wasi.wall_clock(FixedWallClock(now));
+        }
+        let wasi = wasi.build();
         // Host-side memory a plugin can make the host allocate: bounded resource handles (fields,
         // requests, streams) and header sizes.
         let mut table = ResourceTable::new();
@@ -78,6 +83,19 @@ impl InstanceState {
         lines.extend(self.stdout.to_lines(LogLevel::Info, LogSource::Stdout));
         lines.extend(self.stderr.to_lines(LogLevel::Warn, LogSource::Stderr));
         (lines, self.hooks.take_requests())
+    }
+}
+
+/// A wall clock that always reads the same Unix time.
+struct FixedWallClock(Duration);
+
+impl HostWallClock for FixedWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0
     }
 }
 

@@ -9,7 +9,7 @@
 //! author's configuration, and the host records only origins. `--show-paths` shows them whole,
 //! for the author asking "which URL would it call" on their own machine.
 
-mod mask;
+pub mod mask;
 mod report;
 mod stored;
 

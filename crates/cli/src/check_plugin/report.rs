@@ -295,6 +295,7 @@ fn render_run(out: &mut String, index: usize, total: usize, run: &Run) {
             OutboundDecision::Sent => "sent",
             // Never in check-plugin, which sends nothing; named for completeness.
             OutboundDecision::Failed => "failed (no response)",
+            OutboundDecision::Faked => "answered by a fake upstream",
         };
         let _ = writeln!(out, "  http      {} {target}  {decision}", request.method);
     }
