@@ -3,6 +3,7 @@
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use tokio_postgres::NoTls;
 
+use super::cause_chain;
 use super::url::Target;
 use crate::StoreError;
 
@@ -56,20 +57,4 @@ pub(super) async fn get(pool: &Pool) -> Result<Object, StoreError> {
         operation: "getting a connection",
         message: err.to_string(),
     })
-}
-
-/// `err` and its causes, `: `-joined (tokio-postgres's own text is only "error connecting to
-/// server"; the cause says "Connection refused").
-fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -62,3 +62,20 @@ impl PostgresStore {
         &self.target
     }
 }
+
+/// `err` and its causes, `: `-joined: tokio-postgres's own text is only the kind ("error
+/// connecting to server", "invalid connection string"); the cause says what ("Connection
+/// refused", "invalid value for option `port`").
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -24,7 +24,7 @@ impl Target {
         let mut config: tokio_postgres::Config =
             url.parse()
                 .map_err(|err: tokio_postgres::Error| StoreError::PostgresUrl {
-                    message: err.to_string(),
+                    message: super::cause_chain(&err),
                 })?;
         if config.get_hosts().is_empty() {
             return Err(StoreError::PostgresUrl {
