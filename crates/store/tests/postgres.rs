@@ -291,7 +291,7 @@ async fn hosts_claiming_at_once_share_the_work_and_keep_each_prospect_in_order()
         claimer.await.unwrap();
     }
     assert_eq!(done.lock().unwrap().len(), PROSPECTS * PER_PROSPECT);
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     for prospect in 0..PROSPECTS {
         let expected: Vec<String> = (0..PER_PROSPECT)
             .map(|n| format!("P{prospect:02}N{n:02}:0"))
