@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// Log format: text or json (key `log.format`).
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// The store: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for PostgreSQL, or the path
+    /// of a SQLite file (key `store.url`). A password here shows in the process list: put a URL
+    /// with one in SMARTREACH_HOOKS_STORE__URL or the config file instead.
+    #[arg(long, value_name = "URL")]
+    pub store_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -77,6 +82,7 @@ impl ServeArgs {
             data_dir: self.data_dir.clone(),
             plugin_dir: self.plugin_dir.clone(),
             log_format: self.log_format.clone(),
+            store_url: self.store_url.clone(),
         }
     }
 }

@@ -15,6 +15,7 @@ mod default_source;
 mod folders;
 mod logging;
 mod serve;
+mod store;
 mod test_plugin;
 mod trigger;
 

@@ -14,7 +14,6 @@ use smartreach_dispatch::{Dispatcher, RetrySchedule, Shutdown, retention};
 use smartreach_http::{App, Tokens, server};
 use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{Runtime, RuntimeConfig};
-use smartreach_store::{SqliteStore, Store};
 use tokio::sync::Notify;
 
 use crate::default_source::{default_source, token_file};
@@ -50,6 +49,14 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The PostgreSQL store connects and migrates, but cannot serve yet.
+    #[error(
+        "the PostgreSQL store at {target} is connected and migrated, but this build cannot serve on it yet (issue 10); use store.path"
+    )]
+    PostgresNotServing {
+        /// `host:port/database`.
+        target: String,
+    },
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Server(#[source] std::io::Error),
@@ -60,22 +67,9 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     folders::prepare(&config.data_dir, "data_dir", Privacy::Private)?;
     folders::prepare(&config.plugin_dir, "plugin_dir", Privacy::Shared)?;
     // Not plugins.cache_dir: the plugin runtime creates it private and refuses an unsafe one.
-    if let Some(parent) = config
-        .store_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty() && *p != config.data_dir)
-    {
-        folders::prepare(parent, "store.path", Privacy::Private)?;
-    }
 
-    let store = SqliteStore::open(&config.store_path)?;
-    if store.recovered_at_open() > 0 {
-        tracing::warn!(
-            deliveries = store.recovered_at_open(),
-            "the previous run stopped with deliveries in flight; they run again"
-        );
-    }
-    let store: Arc<dyn Store> = Arc::new(store);
+    let opened = crate::store::open(&config.store, &config.data_dir).await?;
+    let store = opened.store;
 
     let (sources, generated) = if config.sources.is_empty() {
         let source = default_source(&config.data_dir).map_err(|source| ServeError::Token {
@@ -106,8 +100,11 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         plugins_loaded: Default::default(),
         admin_token: config.admin_token.clone(),
         metrics: Arc::clone(&metrics),
-        store_path: config.store_path.clone(),
+        store_target: opened.target,
     });
+    if let Some(_postgres) = &opened.postgres {
+        // Other hosts' new work wakes this one's dispatcher, as its own ingest does.
+    }
     if app.admin_token.is_none() {
         tracing::info!("admin API off: set admin.token to turn on /api/v1");
     }
