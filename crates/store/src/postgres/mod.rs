@@ -5,6 +5,7 @@
 //! The [`crate::Store`] operations follow.
 
 mod connect;
+pub(crate) mod import;
 mod migrate;
 mod url;
 
