@@ -49,14 +49,6 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    /// The PostgreSQL store connects and migrates, but cannot serve yet.
-    #[error(
-        "the PostgreSQL store at {target} is connected and migrated, but this build cannot serve on it yet (issue 10); use store.path"
-    )]
-    PostgresNotServing {
-        /// `host:port/database`.
-        target: String,
-    },
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Server(#[source] std::io::Error),
@@ -102,8 +94,9 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         metrics: Arc::clone(&metrics),
         store_target: opened.target,
     });
-    if let Some(_postgres) = &opened.postgres {
+    if let Some(postgres) = &opened.postgres {
         // Other hosts' new work wakes this one's dispatcher, as its own ingest does.
+        postgres.wake_on_work(Arc::clone(&wake));
     }
     if app.admin_token.is_none() {
         tracing::info!("admin API off: set admin.token to turn on /api/v1");

@@ -51,9 +51,13 @@ pub async fn open(config: &StoreConfig, data_dir: &Path) -> Result<Opened, Serve
             })
         }
         StoreConfig::Postgres(url) => {
-            let store = PostgresStore::connect(url.expose()).await?;
-            Err(ServeError::PostgresNotServing {
-                target: store.target().to_owned(),
+            let store = Arc::new(PostgresStore::connect(url.expose()).await?);
+            let target = StoreTarget::Postgres(store.target().to_owned());
+            tracing::info!(store = %target, "store open: PostgreSQL, shared by every host on it");
+            Ok(Opened {
+                store: Arc::clone(&store) as Arc<dyn Store>,
+                target,
+                postgres: Some(store),
             })
         }
     }
