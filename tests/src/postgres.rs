@@ -137,15 +137,29 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let server = self.server.clone();
-        let mut sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE);", self.name);
-        for role in &self.roles {
-            sql.push_str(&format!("DROP ROLE IF EXISTS {role};"));
-        }
-        let dropped = self
-            .runtime
-            .block_on(async { connect(&server).await?.batch_execute(&sql).await });
+        // One statement each: DROP DATABASE may not run in the transaction that a
+        // multi-statement query is.
+        let mut statements = vec![format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )];
+        statements.extend(
+            self.roles
+                .iter()
+                .map(|role| format!("DROP ROLE IF EXISTS {role}")),
+        );
+        let dropped = self.runtime.block_on(async {
+            let client = connect(&server).await?;
+            for statement in &statements {
+                client.batch_execute(statement).await?;
+            }
+            Ok::<_, tokio_postgres::Error>(())
+        });
         if let Err(err) = dropped {
-            eprintln!("could not drop test database {}: {err}", self.name);
+            eprintln!(
+                "could not drop test database {} or its roles: {err}",
+                self.name
+            );
         }
     }
 }
