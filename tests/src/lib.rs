@@ -2,7 +2,8 @@
 //! ([`host`], started from the binary cargo built for the suite: [`host::Suite`]), a capture server
 //! standing in for the services plugins call ([`capture`]), a read-only view of the host's
 //! database ([`db`]), the built plugins ([`plugins`]), webhook bodies ([`payload`]), the
-//! admin API's pages and problems ([`admin`]) and what a process holds in memory ([`process`]).
+//! admin API's pages and problems ([`admin`]), what a process holds in memory ([`process`]) and
+//! a PostgreSQL database of a test's own ([`postgres`]).
 //!
 //! Everything waits by polling with a generous deadline ([`eventually`]); nothing asserts on how
 //! long something took, so the tests hold on a loaded 2-core machine.
@@ -16,6 +17,7 @@ pub mod exposition;
 pub mod host;
 pub mod payload;
 pub mod plugins;
+pub mod postgres;
 pub mod process;
 pub mod stub;
 pub mod tmpfs;

@@ -2,8 +2,9 @@
 //! write plugins; the
 //! admin commands (`events`, `deliveries`, `plugins`, `replay`, `backfill`) ask a running host.
 //!
-//! No flag here reads a `SMARTREACH_HOOKS_*` variable: the host treats all of those as its
-//! configuration and refuses unknown ones.
+//! No flag here reads a `SMARTREACH_HOOKS_*` variable (the host treats all of those as its
+//! configuration and refuses unknown ones), except `migrate-store --to`, which reads the host's
+//! own `SMARTREACH_HOOKS_STORE__URL`.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,9 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Deliver stored events from a time range to a plugin (admin API).
     Backfill(BackfillArgs),
+    /// Copy a stopped host's SQLite store into an empty PostgreSQL store, keeping every id:
+    /// webhooks, events, deliveries and attempts.
+    MigrateStore(MigrateStoreArgs),
     /// Print the admin API's OpenAPI document (also served at /api/v1/openapi.json).
     #[command(hide = true)]
     Openapi,
@@ -66,6 +70,11 @@ pub struct ServeArgs {
     /// Log format: text or json (key `log.format`).
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// The store: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for PostgreSQL, or the path
+    /// of a SQLite file (key `store.url`). A password here shows in the process list: put a URL
+    /// with one in SMARTREACH_HOOKS_STORE__URL or the config file instead.
+    #[arg(long, value_name = "URL")]
+    pub store_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -77,8 +86,28 @@ impl ServeArgs {
             data_dir: self.data_dir.clone(),
             plugin_dir: self.plugin_dir.clone(),
             log_format: self.log_format.clone(),
+            store_url: self.store_url.clone(),
         }
     }
+}
+
+/// Flags of `migrate-store`.
+#[derive(Debug, Args)]
+pub struct MigrateStoreArgs {
+    /// The SQLite store to copy: the database file of a stopped host (its store.path, by
+    /// default DATA_DIR/smartreach-hooks.db). A host still running on it is refused (lock file).
+    #[arg(long, value_name = "PATH")]
+    pub from: PathBuf,
+    /// The PostgreSQL store to copy into, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE: an
+    /// empty database (its tables are created), or one whose tables are empty. Default: the
+    /// hosts' SMARTREACH_HOOKS_STORE__URL, which keeps a password out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SMARTREACH_HOOKS_STORE__URL",
+        hide_env_values = true
+    )]
+    pub to: String,
 }
 
 /// The host's address when none is given.

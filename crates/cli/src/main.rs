@@ -1,6 +1,6 @@
 //! The `smartreach-hooks` binary: the command line (`cli.rs`), then one command. `serve` wires
 //! the library crates into a host (`serve.rs`); the other commands are the operator tools: the
-//! admin client (`client/`), `trigger`, `check-plugin` and `test-plugin`.
+//! admin client (`client/`), `trigger`, `check-plugin`, `test-plugin` and `migrate-store`.
 //!
 //! ```text
 //! smartreach-config ─> serve ─> smartreach-http (routes) ─┐
@@ -14,7 +14,9 @@ mod client;
 mod default_source;
 mod folders;
 mod logging;
+mod migrate_store;
 mod serve;
+mod store;
 mod test_plugin;
 mod trigger;
 
@@ -59,6 +61,7 @@ fn main() -> Result<ExitCode> {
         Command::Plugins(args) => Ok(print(client::plugins::run(&args))),
         Command::Replay(args) => Ok(print(client::replay::run_replay(&args))),
         Command::Backfill(args) => Ok(print(client::replay::run_backfill(&args))),
+        Command::MigrateStore(args) => Ok(print(migrate_store::run(&args))),
         Command::Openapi => {
             print!("{}", smartreach_http::openapi::document());
             Ok(ExitCode::SUCCESS)

@@ -14,7 +14,6 @@ use smartreach_dispatch::{Dispatcher, RetrySchedule, Shutdown, retention};
 use smartreach_http::{App, Tokens, server};
 use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{Runtime, RuntimeConfig};
-use smartreach_store::{SqliteStore, Store};
 use tokio::sync::Notify;
 
 use crate::default_source::{default_source, token_file};
@@ -60,22 +59,9 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     folders::prepare(&config.data_dir, "data_dir", Privacy::Private)?;
     folders::prepare(&config.plugin_dir, "plugin_dir", Privacy::Shared)?;
     // Not plugins.cache_dir: the plugin runtime creates it private and refuses an unsafe one.
-    if let Some(parent) = config
-        .store_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty() && *p != config.data_dir)
-    {
-        folders::prepare(parent, "store.path", Privacy::Private)?;
-    }
 
-    let store = SqliteStore::open(&config.store_path)?;
-    if store.recovered_at_open() > 0 {
-        tracing::warn!(
-            deliveries = store.recovered_at_open(),
-            "the previous run stopped with deliveries in flight; they run again"
-        );
-    }
-    let store: Arc<dyn Store> = Arc::new(store);
+    let opened = crate::store::open(&config.store, &config.data_dir).await?;
+    let store = opened.store;
 
     let (sources, generated) = if config.sources.is_empty() {
         let source = default_source(&config.data_dir).map_err(|source| ServeError::Token {
@@ -106,8 +92,12 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         plugins_loaded: Default::default(),
         admin_token: config.admin_token.clone(),
         metrics: Arc::clone(&metrics),
-        store_path: config.store_path.clone(),
+        store_target: opened.target,
     });
+    if let Some(postgres) = &opened.postgres {
+        // Other hosts' new work wakes this one's dispatcher, as its own ingest does.
+        postgres.wake_on_work(Arc::clone(&wake));
+    }
     if app.admin_token.is_none() {
         tracing::info!("admin API off: set admin.token to turn on /api/v1");
     }

@@ -147,6 +147,9 @@ pub(crate) fn flag_layers(overrides: &Overrides) -> Result<Vec<(Table, Origin)>,
     if let Some(format) = &overrides.log_format {
         push("log.format", "--log-format", format.clone());
     }
+    if let Some(url) = &overrides.store_url {
+        push("store.url", "--store-url", url.clone());
+    }
     let paths = [
         ("data_dir", "--data-dir", &overrides.data_dir),
         ("plugin_dir", "--plugin-dir", &overrides.plugin_dir),
@@ -253,6 +256,7 @@ mod tests {
             listen: Some("0.0.0.0:9000".into()),
             log_format: Some("json".into()),
             plugin_dir: Some("p".into()),
+            store_url: Some("postgres://h@db/x".into()),
             ..Overrides::default()
         };
         let layers = flag_layers(&overrides).unwrap();
@@ -261,6 +265,10 @@ mod tests {
             vec![
                 (table("listen = \"0.0.0.0:9000\""), Origin::Flag("--listen")),
                 (table("log.format = \"json\""), Origin::Flag("--log-format")),
+                (
+                    table("store.url = \"postgres://h@db/x\""),
+                    Origin::Flag("--store-url")
+                ),
                 (table("plugin_dir = \"p\""), Origin::Flag("--plugin-dir")),
             ]
         );

@@ -24,6 +24,7 @@ mod error;
 mod layers;
 mod load;
 mod raw;
+mod store;
 mod validate;
 
 use std::fmt;
@@ -36,6 +37,7 @@ use smartreach_network::Network;
 
 pub use error::ConfigError;
 pub use layers::Origin;
+pub use store::{PostgresUrl, StoreConfig};
 
 /// The built-in defaults and the commented reference of every key: print it to show users what
 /// they can configure.
@@ -54,6 +56,8 @@ pub struct Overrides {
     pub plugin_dir: Option<PathBuf>,
     /// `--log-format`: sets `log.format` (`text` or `json`).
     pub log_format: Option<String>,
+    /// `--store-url`: sets `store.url`.
+    pub store_url: Option<String>,
 }
 
 /// The resolved, validated configuration. `defaults.toml` documents each key.
@@ -65,8 +69,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `plugin_dir`: the plugin folder; default `{data_dir}/plugins`.
     pub plugin_dir: PathBuf,
-    /// `store.path`: the SQLite database; default `{data_dir}/smartreach-hooks.db`.
-    pub store_path: PathBuf,
+    /// `[store]`: the SQLite database (`store.path`, default `{data_dir}/smartreach-hooks.db`),
+    /// or the store `store.url` names.
+    pub store: StoreConfig,
     /// `plugins.cache_dir`: compiled plugins; default `{data_dir}/cache`.
     pub cache_dir: PathBuf,
     /// `[log]`.
@@ -227,7 +232,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("plugin_dir", &self.plugin_dir)
-            .field("store_path", &self.store_path)
+            .field("store", &self.store)
             .field("cache_dir", &self.cache_dir)
             .field("log", &self.log)
             .field("ingest", &self.ingest)

@@ -51,7 +51,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::{LogFormat, SourceConfig};
+    use crate::{LogFormat, SourceConfig, StoreConfig};
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -88,7 +88,10 @@ mod tests {
         );
         assert_eq!(config.data_dir, Path::new("data"));
         assert_eq!(config.plugin_dir, Path::new("data/plugins"));
-        assert_eq!(config.store_path, Path::new("data/smartreach-hooks.db"));
+        assert_eq!(
+            config.store.sqlite_path(),
+            Some(Path::new("data/smartreach-hooks.db"))
+        );
         assert_eq!(config.cache_dir, Path::new("data/cache"));
         assert_eq!(config.log.format, LogFormat::Text);
         assert_eq!(config.log.filter, "info");
@@ -140,8 +143,8 @@ mod tests {
         assert_eq!(config.listen.port(), 3, "flags over environment");
         assert_eq!(config.log.format, LogFormat::Text);
         assert_eq!(
-            config.store_path,
-            Path::new("elsewhere/smartreach-hooks.db")
+            config.store.sqlite_path(),
+            Some(Path::new("elsewhere/smartreach-hooks.db"))
         );
     }
 
@@ -154,7 +157,7 @@ mod tests {
         };
         let config = Config::load(&flags, vars(&[])).unwrap();
         assert_eq!(config.plugin_dir, Path::new("p"));
-        assert_eq!(config.store_path, Path::new("s.db"));
+        assert_eq!(config.store.sqlite_path(), Some(Path::new("s.db")));
         assert_eq!(config.cache_dir, Path::new("d/cache"));
     }
 
@@ -279,9 +282,15 @@ mod tests {
     #[test]
     fn the_commented_examples_in_defaults_toml_are_valid() {
         // Uncomment `# key = value` and `# [[table]]` lines; `# # prose` stays a comment.
+        // `store.url` and `store.path` exclude each other: the URL's example is loaded apart.
+        let url_example = DEFAULTS
+            .lines()
+            .find_map(|line| line.strip_prefix("# url = "))
+            .expect("defaults.toml shows store.url");
         let uncommented: String = DEFAULTS
             .lines()
             .map(|line| match line.strip_prefix("# ") {
+                Some(body) if body.starts_with("url = ") => line,
                 Some(body)
                     if body.starts_with('[')
                         || body.split_once(" = ").is_some_and(|(k, _)| {
@@ -303,6 +312,106 @@ mod tests {
         );
         assert!(config.admin_token.is_some());
         assert_eq!(config.plugin_dir, Path::new("data/plugins"));
+
+        let (_dir, path) = file(&format!("[store]\nurl = {url_example}"));
+        let config = Config::load(&with_file(&path), vars(&[])).unwrap();
+        assert!(
+            matches!(&config.store, StoreConfig::Postgres(_)),
+            "{:?}",
+            config.store
+        );
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgresql_from_any_layer() {
+        let url = "postgres://hooks:s3cret@db.internal:5432/hooks";
+        let env = vars(&[("SMARTREACH_HOOKS_STORE__URL", url)]);
+        let config = Config::load(&Overrides::default(), env).unwrap();
+        let StoreConfig::Postgres(found) = &config.store else {
+            panic!("{:?}", config.store)
+        };
+        assert_eq!(found.expose(), url);
+        assert_eq!(config.store.sqlite_path(), None);
+
+        let (_dir, path) = file("[store]\nurl = \"postgresql://hooks@db/hooks\"");
+        let config = Config::load(&with_file(&path), vars(&[])).unwrap();
+        assert!(matches!(&config.store, StoreConfig::Postgres(url)
+            if url.expose() == "postgresql://hooks@db/hooks"));
+
+        // The flag wins over the file, as every flag does.
+        let flags = Overrides {
+            store_url: Some("postgres://other@db/x".into()),
+            ..with_file(&path)
+        };
+        let config = Config::load(&flags, vars(&[])).unwrap();
+        assert!(matches!(&config.store, StoreConfig::Postgres(url)
+            if url.expose() == "postgres://other@db/x"));
+    }
+
+    #[test]
+    fn a_path_in_the_url_keeps_sqlite() {
+        let env = vars(&[("SMARTREACH_HOOKS_STORE__URL", "/var/lib/hooks/events.db")]);
+        let config = Config::load(&Overrides::default(), env).unwrap();
+        assert_eq!(
+            config.store,
+            StoreConfig::Sqlite("/var/lib/hooks/events.db".into())
+        );
+    }
+
+    #[test]
+    fn path_and_url_together_are_refused_naming_both_layers() {
+        let (_dir, path) = file("[store]\npath = \"s.db\"");
+        let env = vars(&[("SMARTREACH_HOOKS_STORE__URL", "postgres://h:s3cret@db/x")]);
+        let err = Config::load(&with_file(&path), env).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(&err, ConfigError::Invalid { key, origin: Some(Origin::Env(_)), .. }
+                if key == "store.url"),
+            "{text}"
+        );
+        assert!(
+            text.contains("store.path is set too (by config file")
+                && text.contains("SMARTREACH_HOOKS_STORE__URL")
+                && text.contains("pick one"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_scheme_or_an_empty_url_is_refused_without_echoing_it() {
+        for (url, expected) in [
+            ("mysql://h:s3cret@db/x", "`mysql://` is not a store"),
+            ("  ", "the URL is empty"),
+            ("s3cret stuff://x", "neither a postgres:// URL nor a path"),
+        ] {
+            let env = vars(&[("SMARTREACH_HOOKS_STORE__URL", url)]);
+            let text = Config::load(&Overrides::default(), env)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                text.contains("`store.url`")
+                    && text.contains(expected)
+                    && text.contains("postgres://USER[:PASSWORD]@HOST"),
+                "{url}: {text}"
+            );
+            assert!(!text.contains("s3cret"), "{text}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_store_password() {
+        let env = vars(&[(
+            "SMARTREACH_HOOKS_STORE__URL",
+            "postgres://hooks:s3cret@db/hooks?password=s3cret",
+        )]);
+        let config = Config::load(&Overrides::default(), env).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(
+            debug.contains("postgres://hooks:<redacted>@db/hooks?<redacted>"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub(crate) const KEYS: &[&str] = &[
     "data_dir",
     "plugin_dir",
     "store.path",
+    "store.url",
     "log.format",
     "log.filter",
     "ingest.max_body_bytes",
@@ -79,6 +80,8 @@ pub(crate) struct RawConfig {
 pub(crate) struct RawStore {
     #[serde(default)]
     pub path: Option<PathBuf>,
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 #[derive(Deserialize)]

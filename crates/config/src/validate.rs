@@ -3,16 +3,17 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use smartreach_webhook_signature::{SECRET_HINT, decode_secret};
 
 use super::layers::Origins;
-use super::raw::{RawConfig, RawSource};
+use super::raw::{RawConfig, RawSource, RawStore};
+use super::store::scheme_of;
 use super::{
     Config, ConfigError, DeliveryConfig, HttpConfig, IngestConfig, LogConfig, OutboundConfig,
-    PluginsConfig, RetentionConfig, SourceConfig,
+    PluginsConfig, PostgresUrl, RetentionConfig, SourceConfig, StoreConfig,
 };
 
 /// Shortest token, admin token and decoded signing secret accepted: 16 characters or bytes.
@@ -78,10 +79,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         Some(path) => check.path("plugin_dir", path)?,
         None => data_dir.join("plugins"),
     };
-    let store_path = match raw.store.path {
-        Some(path) => check.path("store.path", path)?,
-        None => data_dir.join("smartreach-hooks.db"),
-    };
+    let store = store(&check, raw.store, &data_dir)?;
     let cache_dir = match raw.plugins.cache_dir {
         Some(path) => check.path("plugins.cache_dir", path)?,
         None => data_dir.join("cache"),
@@ -225,7 +223,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         listen,
         data_dir,
         plugin_dir,
-        store_path,
+        store,
         cache_dir,
         log: LogConfig {
             format: raw.log.format,
@@ -241,6 +239,45 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         admin_token: raw.admin.token,
         http,
     })
+}
+
+/// `[store]`: `store.path` or `store.url`, not both. A message never quotes the URL: it may hold
+/// a password.
+fn store(check: &Check<'_>, raw: RawStore, data_dir: &Path) -> Result<StoreConfig, ConfigError> {
+    let url = match (raw.path, raw.url) {
+        (Some(_), Some(_)) => {
+            let path_set_by = check
+                .0
+                .lookup("store.path")
+                .map(|origin| format!(" (by {origin})"))
+                .unwrap_or_default();
+            return Err(check.invalid(
+                "store.url",
+                format!("store.path is set too{path_set_by}, and the host uses one store"),
+                "pick one: remove store.path to use the store of store.url, or remove store.url \
+                 to keep the SQLite file of store.path",
+            ));
+        }
+        (Some(path), None) => return Ok(StoreConfig::Sqlite(check.path("store.path", path)?)),
+        (None, None) => return Ok(StoreConfig::Sqlite(data_dir.join("smartreach-hooks.db"))),
+        (None, Some(url)) => url,
+    };
+    const URL_HINT: &str = "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for the \
+                            PostgreSQL store, or the path of a SQLite file";
+    if url.trim().is_empty() {
+        return Err(check.invalid("store.url", "the URL is empty".into(), URL_HINT));
+    }
+    if PostgresUrl::is_postgres(&url) {
+        return Ok(StoreConfig::Postgres(PostgresUrl::new(url)));
+    }
+    if url.contains("://") {
+        let what = match scheme_of(&url) {
+            Some(scheme) => format!("`{scheme}://` is not a store this host knows"),
+            None => "it is neither a postgres:// URL nor a path".to_owned(),
+        };
+        return Err(check.invalid("store.url", what, URL_HINT));
+    }
+    Ok(StoreConfig::Sqlite(PathBuf::from(url)))
 }
 
 /// `log.filter`, checked here so that its error names the layer that set it, as every key's does.

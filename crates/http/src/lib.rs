@@ -32,4 +32,4 @@ pub use admin::openapi;
 pub use admin::plugins::{LimitsView, LoadErrorView, PluginInfo, PluginList};
 pub use ingest::token::Tokens;
 pub use router::router;
-pub use state::App;
+pub use state::{App, StoreTarget};

@@ -1,5 +1,7 @@
 //! What the HTTP handlers share: the state behind every route.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -31,8 +33,27 @@ pub struct App {
     pub admin_token: Option<String>,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// `store.path`: `/readyz` checks the free space of its filesystem.
-    pub store_path: std::path::PathBuf,
+    /// Where the store keeps its data: what `/readyz` checks and names.
+    pub store_target: StoreTarget,
+}
+
+/// Where the store keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreTarget {
+    /// The SQLite file (`store.path`): `/readyz` checks the free space of its filesystem.
+    Sqlite(PathBuf),
+    /// The PostgreSQL database, as `host:port/database` (no user, no password). Its disk is the
+    /// database server's, which this host cannot see: `/readyz` relies on the round trip.
+    Postgres(String),
+}
+
+impl fmt::Display for StoreTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreTarget::Sqlite(path) => write!(f, "SQLite {}", path.display()),
+            StoreTarget::Postgres(target) => write!(f, "PostgreSQL {target}"),
+        }
+    }
 }
 
 impl App {

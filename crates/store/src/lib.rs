@@ -30,6 +30,7 @@ pub use model::{
 };
 pub use outcome::AttemptOutcome;
 pub use postgres::PostgresStore;
+pub use postgres::import::{ImportError, Imported};
 pub use sqlite::SqliteStore;
 pub use view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,

@@ -67,6 +67,8 @@ pub struct Config {
     /// `outbound.allowed_networks`: networks the host lets plugins reach although they are not
     /// public. Empty, the host's default; see [`Config::reaching_loopback`].
     pub allowed_networks: Vec<String>,
+    /// `store.url`; `None` keeps the SQLite store in the data folder.
+    pub store_url: Option<String>,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             retention_interval: None,
             http: Vec::new(),
             allowed_networks: Vec::new(),
+            store_url: None,
         }
     }
 }
@@ -197,6 +200,9 @@ impl Config {
         }
         if let Some(token) = &self.admin_token {
             text.push_str(&format!("\n[admin]\ntoken = {}\n", string(token)));
+        }
+        if let Some(url) = &self.store_url {
+            text.push_str(&format!("\n[store]\nurl = {}\n", string(url)));
         }
         if !self.http.is_empty() {
             text.push_str("\n[http]\n");

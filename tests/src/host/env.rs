@@ -1,6 +1,8 @@
 //! The temp dir of a test host, which outlives its restarts.
 
 use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 use super::{Config, Host, Suite};
 
@@ -125,6 +127,38 @@ impl Env {
     /// Deletes `file` from the plugin folder.
     pub fn remove_plugin_file(&self, file: &str) {
         std::fs::remove_file(self.plugin_dir().join(file)).unwrap();
+    }
+
+    /// Writes the configuration file and runs `serve` on this folder to its end, for a start
+    /// that must fail; panics, stopping it, when it still runs after `timeout`.
+    pub fn serve_until_exit(&self, timeout: Duration) -> Output {
+        std::fs::write(self.config_path(), self.config_toml()).unwrap();
+        let mut child = self
+            .suite
+            .command()
+            .arg("serve")
+            .arg("--config")
+            .arg(self.config_path())
+            .current_dir(self.root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the host");
+        let deadline = Instant::now() + timeout;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let output = child.wait_with_output().unwrap();
+                panic!(
+                    "serve still ran after {timeout:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
     }
 
     /// Writes the configuration file and starts a host on this folder.

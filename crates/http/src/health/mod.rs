@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::state::App;
+use crate::state::{App, StoreTarget};
 
 /// The health routes: `GET /healthz` and `GET /readyz`.
 pub fn routes() -> Router<Arc<App>> {
@@ -24,15 +24,20 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 when the store commits (a round trip through its writer, and room on its filesystem for
-/// the largest webhook the host accepts) and the plugin folder has been loaded, else 503.
+/// 200 when the store commits (a round trip through its writer, and, for SQLite, room on its
+/// filesystem for the largest webhook the host accepts) and the plugin folder has been loaded,
+/// else 503.
 pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
     let plugins = app.registry.snapshot().len();
     let needed =
         headroom::needed_for_one_webhook(app.ingest.max_body_bytes, app.ingest.max_items, plugins);
-    let store = match app.store.ping().await {
-        Ok(()) => headroom::check(&app.store_path, needed),
-        Err(err) => Err(err.to_string()),
+    let store = match (app.store.ping().await, &app.store_target) {
+        (Ok(()), StoreTarget::Sqlite(path)) => headroom::check(path, needed),
+        // The database server's disk is out of this host's sight; a commit that fails for want
+        // of room fails the ping, or ingest answers 503.
+        (Ok(()), StoreTarget::Postgres(_)) => Ok(()),
+        (Err(err), StoreTarget::Sqlite(_)) => Err(err.to_string()),
+        (Err(err), target @ StoreTarget::Postgres(_)) => Err(format!("{target}: {err}")),
     };
     let loaded = app.plugins_loaded();
     let ready = store.is_ok() && loaded;

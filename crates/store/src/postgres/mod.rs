@@ -13,6 +13,7 @@
 mod claim;
 mod complete;
 mod connect;
+pub(crate) mod import;
 mod ingest;
 mod migrate;
 mod notify;
