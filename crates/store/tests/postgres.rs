@@ -1,119 +1,23 @@
-//! The PostgreSQL store against a real server: a database of its own per test, dropped after.
-//! What is built so far is the connection and the migrations (the `Store` operations follow, and
-//! then the conformance suite of `tests/store/` runs on this store too).
-//!
-//! The server: `SMARTREACH_TEST_POSTGRES` (a URL of a user that may create databases), by default
-//! `postgres://root@127.0.0.1:5432/postgres`, the project's machines' setup. A missing server is
-//! a failure that says how to start one, unless the variable is `skip` (which `cargo xtask test`
-//! sets, saying so, when no server runs outside CI).
+//! What only the PostgreSQL store does, against a real server (a database of its own per test,
+//! see `store/test_db.rs`): its connection, its migrations, and what several hosts sharing one
+//! database need. What every store promises is the conformance suite's (`tests/store/`), which
+//! runs on this store too.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+#[path = "store/test_db.rs"]
+mod test_db;
+
+#[allow(dead_code)] // This binary uses a few of the conformance suite's short forms.
+#[path = "store/support.rs"]
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use smartreach_store::{PostgresStore, StoreError};
-use tokio_postgres::NoTls;
-
-const DEFAULT_SERVER: &str = "postgres://root@127.0.0.1:5432/postgres";
-
-/// A database of this test's own, dropped when it goes out of scope.
-struct TestDb {
-    server: String,
-    name: String,
-}
-
-impl TestDb {
-    /// A new empty database, or `None` when `SMARTREACH_TEST_POSTGRES=skip`.
-    async fn create() -> Option<Self> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let server =
-            std::env::var("SMARTREACH_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
-        if server == "skip" {
-            return None;
-        }
-        let client = admin(&server).await.unwrap_or_else(|err| {
-            panic!(
-                "PostgreSQL is not reachable at {server} ({err}): start it (on the project's \
-                 machines: pg_ctlcluster --skip-systemctl-redirect 15 main start), set \
-                 SMARTREACH_TEST_POSTGRES to another server's URL, or to `skip`"
-            )
-        });
-        let name = format!(
-            "smartreach_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        Some(Self { server, name })
-    }
-
-    /// The database's URL as the server's user.
-    fn url(&self) -> String {
-        self.url_as("root")
-    }
-
-    /// The database's URL as `user`.
-    fn url_as(&self, user: &str) -> String {
-        let (_, rest) = self.server.split_once('@').expect("a URL with a user");
-        let host = rest.split('/').next().unwrap();
-        format!("postgres://{user}@{host}/{}", self.name)
-    }
-
-    /// Runs `sql` in this database as the server's user.
-    async fn execute(&self, sql: &str) {
-        admin(&self.url())
-            .await
-            .unwrap()
-            .batch_execute(sql)
-            .await
-            .unwrap();
-    }
-
-    /// One number from `sql`.
-    async fn scalar(&self, sql: &str) -> i64 {
-        admin(&self.url())
-            .await
-            .unwrap()
-            .query_one(sql, &[])
-            .await
-            .unwrap()
-            .get(0)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        // Drop runs outside any runtime the test may still be in: a thread with its own.
-        let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async {
-                    admin(&server)
-                        .await?
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
-
-/// A plain connection (not the store's), for setting up and looking.
-async fn admin(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let mut config: tokio_postgres::Config = url.parse()?;
-    config.connect_timeout(Duration::from_secs(3));
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
-}
+use smartreach_store::{AttemptOutcome, Ingested, Next, PostgresStore, Store, StoreError};
+use support::{NOW, hook};
+use test_db::TestDb;
+use tokio::sync::Notify;
 
 #[tokio::test]
 async fn a_new_database_is_migrated_once_and_a_second_start_finds_nothing_to_do() {
@@ -248,4 +152,174 @@ async fn a_user_without_the_right_to_create_tables_is_told_what_to_grant() {
     drop(store);
     db.execute(&format!("DROP OWNED BY {user}; DROP ROLE {user}"))
         .await;
+}
+
+/// Three stores on one database: three hosts.
+async fn hosts(db: &TestDb, count: usize) -> Vec<Arc<PostgresStore>> {
+    let mut hosts = Vec::new();
+    for _ in 0..count {
+        hosts.push(Arc::new(PostgresStore::connect(&db.url()).await.unwrap()));
+    }
+    hosts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hosts_receiving_one_body_at_once_store_it_once() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let hosts = hosts(&db, 3).await;
+    let mut tasks = Vec::new();
+    for attempt in 0..24 {
+        let host = Arc::clone(&hosts[attempt % hosts.len()]);
+        tasks.push(tokio::spawn(async move {
+            let webhook = hook(&format!("W{attempt:02}"))
+                .body("the same body")
+                .plugins(&["p"])
+                .build();
+            host.ingest(webhook, NOW - 60_000).await.unwrap()
+        }));
+    }
+    let mut stored = Vec::new();
+    let mut duplicates = HashSet::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ingested::Stored { webhook_id, .. } => stored.push(webhook_id),
+            Ingested::Duplicate { webhook_id, .. } => {
+                duplicates.insert(webhook_id);
+            }
+        }
+    }
+    assert_eq!(stored.len(), 1, "stored: {stored:?}");
+    assert_eq!(duplicates, HashSet::from([stored[0].clone()]));
+    assert_eq!(db.scalar("SELECT count(*) FROM webhooks").await, 1);
+    assert_eq!(db.scalar("SELECT count(*) FROM deliveries").await, 1);
+}
+
+/// Hosts claiming at once take disjoint deliveries, never two of one prospect at a time, and each
+/// prospect's in the order they were received, while other hosts are still ingesting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hosts_claiming_at_once_share_the_work_and_keep_each_prospect_in_order() {
+    const PROSPECTS: usize = 12;
+    const PER_PROSPECT: usize = 25;
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let hosts = hosts(&db, 3).await;
+    // Each prospect's webhooks are sent one after the other (its order), the prospects at once,
+    // spread over the hosts.
+    let mut senders = Vec::new();
+    for prospect in 0..PROSPECTS {
+        let host = Arc::clone(&hosts[prospect % hosts.len()]);
+        senders.push(tokio::spawn(async move {
+            for n in 0..PER_PROSPECT {
+                let id = format!("P{prospect:02}N{n:02}");
+                let webhook = hook(&id)
+                    .prospects(&[Some(&format!("prospect-{prospect}"))])
+                    .plugins(&["p"])
+                    .build();
+                host.ingest(webhook, i64::MAX).await.unwrap();
+            }
+        }));
+    }
+    // prospect -> the host running it now; prospect -> the events it ran, in order.
+    let running: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let seen: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
+    let done: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let mut claimers = Vec::new();
+    for (index, host) in hosts.iter().enumerate() {
+        let (host, running, seen, done) = (
+            Arc::clone(host),
+            Arc::clone(&running),
+            Arc::clone(&seen),
+            Arc::clone(&done),
+        );
+        claimers.push(tokio::spawn(async move {
+            let owner = format!("host-{index}");
+            let mut idle = 0;
+            while idle < 50 {
+                let claimed = support::claim(&*host, &owner, NOW, NOW + 600_000, "p", 4).await;
+                if claimed.is_empty() {
+                    idle += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                idle = 0;
+                for delivery in &claimed {
+                    let prospect = delivery.prospect_id.clone().unwrap();
+                    if let Some(other) = running.lock().unwrap().insert(prospect.clone(), index) {
+                        panic!("{prospect} claimed by host {index} while host {other} runs it");
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .entry(prospect)
+                        .or_default()
+                        .push(delivery.event_id.clone());
+                    assert!(
+                        done.lock().unwrap().insert(delivery.delivery_id),
+                        "delivery {} claimed twice",
+                        delivery.delivery_id
+                    );
+                }
+                tokio::task::yield_now().await;
+                for delivery in &claimed {
+                    // Marked idle before the commit: the store may hand the next one out as soon
+                    // as it commits.
+                    running
+                        .lock()
+                        .unwrap()
+                        .remove(delivery.prospect_id.as_ref().unwrap());
+                    assert!(
+                        support::complete(
+                            &*host,
+                            &owner,
+                            delivery.delivery_id,
+                            AttemptOutcome::Done,
+                            Next::Done,
+                            NOW
+                        )
+                        .await
+                    );
+                }
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    for claimer in claimers {
+        claimer.await.unwrap();
+    }
+    assert_eq!(done.lock().unwrap().len(), PROSPECTS * PER_PROSPECT);
+    let seen = seen.lock().unwrap();
+    for prospect in 0..PROSPECTS {
+        let expected: Vec<String> = (0..PER_PROSPECT)
+            .map(|n| format!("P{prospect:02}N{n:02}:0"))
+            .collect();
+        assert_eq!(seen[&format!("prospect-{prospect}")], expected);
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM deliveries WHERE status = 'done'")
+            .await,
+        (PROSPECTS * PER_PROSPECT) as i64
+    );
+}
+
+#[tokio::test]
+async fn a_host_is_woken_when_another_queues_work() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let hosts = hosts(&db, 2).await;
+    let wake = Arc::new(Notify::new());
+    hosts[0].wake_on_work(Arc::clone(&wake));
+    // Once listening, the listener wakes the host to look for what was queued before.
+    tokio::time::timeout(Duration::from_secs(10), wake.notified())
+        .await
+        .expect("a first wake once listening");
+    let webhook = hook("W1").plugins(&["p"]).build();
+    hosts[1].ingest(webhook, i64::MAX).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), wake.notified())
+        .await
+        .expect("a wake after another host ingested");
 }

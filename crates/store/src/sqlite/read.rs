@@ -53,7 +53,7 @@ pub(super) fn list_events(
     let mut statement = conn
         .prepare_cached(sql)
         .map_err(StoreError::query("list events"))?;
-    let mut items = statement
+    let items = statement
         .query_map(
             (
                 &filter.event_type,
@@ -67,11 +67,11 @@ pub(super) fn list_events(
         )
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
         .map_err(failed)?;
-    let next_cursor = next_cursor(&mut items, limit, |event| event.id.clone());
-    for event in &mut items {
+    let mut page = Page::of_rows(items, limit, |event| event.id.clone());
+    for event in &mut page.items {
         event.delivery_counts = delivery_counts(conn, &event.id)?;
     }
-    Ok(Page { items, next_cursor })
+    Ok(page)
 }
 
 pub(super) fn event(conn: &Connection, id: &str) -> Result<Option<EventDetail>, StoreError> {
@@ -131,7 +131,7 @@ pub(super) fn list_deliveries(
     limit: u32,
     cursor: Option<i64>,
 ) -> Result<Page<DeliverySummary>, StoreError> {
-    let mut items = conn
+    let items = conn
         .prepare_cached(&format!(
             "{DELIVERY_COLUMNS}
              WHERE (?1 IS NULL OR d.status = ?1)
@@ -157,8 +157,9 @@ pub(super) fn list_deliveries(
                 .collect::<Result<Vec<_>, _>>()
         })
         .map_err(StoreError::query("list deliveries"))?;
-    let next_cursor = next_cursor(&mut items, limit, |delivery| delivery.id.to_string());
-    Ok(Page { items, next_cursor })
+    Ok(Page::of_rows(items, limit, |delivery| {
+        delivery.id.to_string()
+    }))
 }
 
 pub(super) fn plugin_activity(conn: &Connection) -> Result<Vec<PluginActivity>, StoreError> {
@@ -370,16 +371,6 @@ fn delivery_summary(row: &Row<'_>) -> rusqlite::Result<DeliverySummary> {
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
     })
-}
-
-/// Keeps `limit` of the `limit + 1` rows read; the cursor of the last kept row when there are more.
-fn next_cursor<T>(items: &mut Vec<T>, limit: u32, cursor: impl Fn(&T) -> String) -> Option<String> {
-    if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(cursor)
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]

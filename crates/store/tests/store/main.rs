@@ -1,5 +1,6 @@
 //! The store conformance suite: every promise of the `Store` trait's documentation, as test
-//! functions over any store (`&dyn Store`), run here against [`SqliteStore`].
+//! functions over any store (`&dyn Store`), run here against [`SqliteStore`] and
+//! [`PostgresStore`] (a database of its own per test, see `test_db.rs`).
 //!
 //! A new implementation runs the same functions by adding one line beside `sqlite` below: a module
 //! that calls [`conformance!`] with a function opening a fresh, empty store of its kind. The list
@@ -7,7 +8,8 @@
 //! clippy (`-D warnings`) refuses.
 //!
 //! SQLite's own behaviour (its lock file, the privacy of its files, recovery at open) is tested
-//! in `tests/sqlite.rs`.
+//! in `tests/sqlite.rs`; PostgreSQL's (connection, migrations, hosts at once) in
+//! `tests/postgres.rs`.
 
 mod backfill;
 mod claim;
@@ -19,11 +21,12 @@ mod read;
 mod requeue;
 mod retention;
 mod support;
+mod test_db;
 
 use support::Subject;
 
 /// Declares one `#[tokio::test]` per conformance test, each on a fresh store from `$open` (an
-/// `async fn() -> Subject`).
+/// `async fn() -> Option<Subject>`; `None` skips the test, when its server is told to be skipped).
 macro_rules! conformance {
     ($open:path) => {
         conformance!(@tests $open;
@@ -76,8 +79,10 @@ macro_rules! conformance {
         $(
             #[tokio::test]
             async fn $test() {
-                let subject: $crate::Subject = $open().await;
-                $crate::$module::$test(subject.store()).await;
+                let subject: Option<$crate::Subject> = $open().await;
+                if let Some(subject) = subject {
+                    $crate::$module::$test(subject.store()).await;
+                }
             }
         )*
     };
@@ -89,10 +94,28 @@ mod sqlite {
 
     use crate::Subject;
 
-    async fn open() -> Subject {
+    async fn open() -> Option<Subject> {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let store = SqliteStore::open(&dir.path().join("store.db")).expect("a fresh store");
-        Subject::new(store, dir)
+        Some(Subject::new(store, dir))
+    }
+
+    conformance!(open);
+}
+
+/// The PostgreSQL store, on a fresh database of the test server (`SMARTREACH_TEST_POSTGRES`).
+mod postgres {
+    use smartreach_store::PostgresStore;
+
+    use crate::Subject;
+    use crate::test_db::TestDb;
+
+    async fn open() -> Option<Subject> {
+        let db = TestDb::create().await?;
+        let store = PostgresStore::connect(&db.url())
+            .await
+            .expect("a fresh store");
+        Some(Subject::new(store, db))
     }
 
     conformance!(open);

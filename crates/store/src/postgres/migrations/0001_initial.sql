@@ -1,10 +1,12 @@
 -- Version 1 of the PostgreSQL store: the schema of the SQLite store at its version 3, in
--- PostgreSQL's types (BYTEA bodies, identity keys). Text ids, millisecond Unix timestamps as
--- BIGINT, JSON as TEXT, as there: both stores read and write the same values.
+-- PostgreSQL's types (BYTEA bodies, identity keys), and a table of received bodies whose unique
+-- key is what recognises a redelivery across every host. Text ids, millisecond Unix timestamps as
+-- BIGINT, JSON as TEXT, as there: both stores read and write the same values. Ids compare byte
+-- by byte (COLLATE "C"), as in SQLite, whatever the database's locale: they are time-ordered.
 
 -- One received POST, kept as it arrived, with its metadata (JSON) stored once.
 CREATE TABLE webhooks (
-    id            TEXT PRIMARY KEY,
+    id            TEXT COLLATE "C" PRIMARY KEY,
     source        TEXT NOT NULL,
     received_at   BIGINT NOT NULL,
     body          BYTEA NOT NULL,
@@ -12,13 +14,25 @@ CREATE TABLE webhooks (
     event_type    TEXT NOT NULL,
     metadata      TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX webhooks_by_body ON webhooks (body_sha256, received_at);
+
+-- The newest webhook of each (source, body): the unique key makes two hosts that receive the
+-- same body at once store it once. A body seen before `dedup_since` is taken over by the new
+-- webhook (the old one is no longer a reason to refuse it).
+CREATE TABLE webhook_bodies (
+    source        TEXT NOT NULL,
+    body_sha256   TEXT NOT NULL,
+    webhook_id    TEXT COLLATE "C" NOT NULL
+                  REFERENCES webhooks (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    received_at   BIGINT NOT NULL,
+    PRIMARY KEY (source, body_sha256)
+);
+CREATE INDEX webhook_bodies_by_webhook ON webhook_bodies (webhook_id);
 CREATE INDEX webhooks_by_received ON webhooks (received_at);
 
 -- One data item of a webhook: what a plugin receives.
 CREATE TABLE events (
-    id            TEXT PRIMARY KEY,
-    webhook_id    TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    webhook_id    TEXT COLLATE "C" NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
     item_index    INTEGER NOT NULL,
     event_type    TEXT NOT NULL,
     prospect_id   TEXT,
@@ -34,7 +48,7 @@ CREATE INDEX events_by_email ON events (email);
 -- One event to one plugin: a queue row, claimed under a lease by one host of many.
 CREATE TABLE deliveries (
     id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    event_id         TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id         TEXT COLLATE "C" NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     plugin           TEXT NOT NULL,
     source           TEXT NOT NULL,
     prospect_id      TEXT,

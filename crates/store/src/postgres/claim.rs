@@ -1,0 +1,141 @@
+//! Claiming due deliveries under a lease, with many hosts claiming at once.
+//!
+//! As in SQLite, a delivery is claimable when it is pending and due, or running under an expired
+//! lease, and only the oldest open delivery of a (plugin, source, prospect) is. The candidates are
+//! locked with `FOR UPDATE SKIP LOCKED`: a row another host is claiming is passed over, not waited
+//! for, so hosts claim disjoint deliveries without queueing behind each other. A candidate whose
+//! row changed since the query's snapshot (another host claimed it and committed) is checked again
+//! on its new version, and dropped when it no longer qualifies.
+
+use deadpool_postgres::Object;
+
+use super::{failed, query};
+use crate::model::{ClaimRequest, Claimed};
+use crate::{StoreError, Timestamp};
+
+/// Whether an earlier delivery of the same (plugin, source, prospect) is still open. The order
+/// of ids is the order of commits for one prospect (see `order.rs`).
+const HEAD_OF_PROSPECT: &str = "
+      AND (d.prospect_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM deliveries earlier
+            WHERE earlier.plugin = d.plugin
+              AND earlier.source = d.source
+              AND earlier.prospect_id = d.prospect_id
+              AND earlier.id < d.id
+              AND earlier.status IN ('pending', 'running')))";
+
+/// Pending and due, oldest first, locked.
+fn pending_candidates() -> String {
+    format!(
+        "SELECT d.id, d.next_attempt_at FROM deliveries d
+         WHERE d.plugin = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
+         {HEAD_OF_PROSPECT}
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT $3
+         FOR UPDATE OF d SKIP LOCKED"
+    )
+}
+
+/// Running under an expired lease (a host that died or stalled), oldest first, locked.
+fn expired_candidates() -> String {
+    format!(
+        "SELECT d.id, d.next_attempt_at FROM deliveries d
+         WHERE d.status = 'running' AND d.lease_expires_at < $2 AND d.plugin = $1
+         {HEAD_OF_PROSPECT}
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT $3
+         FOR UPDATE OF d SKIP LOCKED"
+    )
+}
+
+/// Takes the chosen deliveries, with their events. The run an expired lease never finished counts
+/// as an attempt.
+const TAKE: &str = "
+    UPDATE deliveries d
+    SET status = 'running', lease_owner = $2, lease_expires_at = $3, updated_at = $4,
+        attempts = CASE WHEN d.status = 'running' THEN d.attempts + 1 ELSE d.attempts END
+    FROM events e JOIN webhooks w ON w.id = e.webhook_id
+    WHERE d.id = ANY($1) AND e.id = d.event_id
+    RETURNING d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, w.metadata, e.item,
+              d.next_attempt_at";
+
+pub(super) async fn claim(
+    client: &mut Object,
+    owner: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    requests: &[ClaimRequest],
+) -> Result<Vec<Claimed>, StoreError> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(failed("starting a claim"))?;
+    let (pending_sql, expired_sql) = (pending_candidates(), expired_candidates());
+    let mut chosen: Vec<i64> = Vec::new();
+    for request in requests.iter().filter(|request| request.limit > 0) {
+        let limit = i64::from(request.limit);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&request.plugin, &now, &limit];
+        // Both queries at once on the one connection (pipelined).
+        let (expired, pending) = tokio::try_join!(
+            query(
+                &tx,
+                "find deliveries of expired leases",
+                &expired_sql,
+                &params
+            ),
+            query(&tx, "find due deliveries", &pending_sql, &params),
+        )?;
+        let mut rows: Vec<(i64, i64)> = expired
+            .iter()
+            .chain(&pending)
+            .map(|row| (row.get::<_, i64>(1), row.get::<_, i64>(0)))
+            .collect();
+        // Each list is in (due, id) order; together, the oldest `limit`. The rest stay locked
+        // only until this transaction ends.
+        rows.sort_unstable();
+        rows.truncate(request.limit as usize);
+        chosen.extend(rows.into_iter().map(|(_, id)| id));
+    }
+    if chosen.is_empty() {
+        tx.commit().await.map_err(failed("committing a claim"))?;
+        return Ok(Vec::new());
+    }
+    let taken = query(
+        &tx,
+        "claim deliveries",
+        TAKE,
+        &[&chosen, &owner, &lease_until, &now],
+    )
+    .await?;
+    let mut claimed: Vec<(usize, i64, Claimed)> = taken
+        .iter()
+        .map(|row| {
+            let delivery_id: i64 = row.get(0);
+            let plugin: String = row.get(1);
+            let request = requests
+                .iter()
+                .position(|request| request.plugin == plugin)
+                .unwrap_or(usize::MAX);
+            (
+                request,
+                row.get::<_, i64>(8),
+                Claimed {
+                    delivery_id,
+                    plugin,
+                    attempts: row.get::<_, i32>(2) as u32,
+                    event_id: row.get(3),
+                    event_type: row.get(4),
+                    prospect_id: row.get(5),
+                    metadata: row.get(6),
+                    item: row.get(7),
+                    lease_until,
+                },
+            )
+        })
+        .collect();
+    tx.commit().await.map_err(failed("committing a claim"))?;
+    // In the order the SQLite store gives: by request, then longest due first.
+    claimed.sort_by_key(|(request, due, claimed)| (*request, *due, claimed.delivery_id));
+    Ok(claimed.into_iter().map(|(_, _, claimed)| claimed).collect())
+}
