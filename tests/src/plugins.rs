@@ -16,6 +16,58 @@ pub fn built_plugins() -> &'static Path {
     })
 }
 
+/// The TypeScript examples of `plugins/` (`plugins/package.json`), built the one shared way
+/// ([`smartreach_plugin_build::js::build`], as `cargo xtask plugins` does: `npm ci` from the
+/// committed lockfile when needed, then each example's `npm run build`), once per test binary:
+/// each one's name and `.wasm`.
+pub fn built_js_plugins() -> &'static [(&'static str, PathBuf)] {
+    static BUILT: OnceLock<Vec<(&'static str, PathBuf)>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let plugins = crate::repo_root().join("plugins");
+        smartreach_plugin_build::js::build(&plugins, smartreach_plugin_build::Output::Quiet)
+            .unwrap_or_else(|err| panic!("{err}"))
+    })
+}
+
+/// The Python examples of `plugins/`, built the one shared way
+/// ([`smartreach_plugin_build::python::build`], as `cargo xtask plugins` does: componentize-py,
+/// pinned, installed with pip into a virtualenv under the plugins' target folder when needed),
+/// once per test binary: each one's name and `.wasm`.
+pub fn built_python_plugins() -> &'static [(&'static str, PathBuf)] {
+    static BUILT: OnceLock<Vec<(&'static str, PathBuf)>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let plugins = crate::repo_root().join("plugins");
+        smartreach_plugin_build::python::build(&plugins, smartreach_plugin_build::Output::Quiet)
+            .unwrap_or_else(|err| panic!("{err}"))
+    })
+}
+
+/// The built `.wasm` of the TypeScript example `name` (e.g. `contact-upsert`).
+pub fn js_wasm_path(name: &str) -> PathBuf {
+    find(
+        built_js_plugins(),
+        name,
+        "a TypeScript example of plugins/package.json",
+    )
+}
+
+/// The built `.wasm` of the Python example `name` (e.g. `lead-score`).
+pub fn python_wasm_path(name: &str) -> PathBuf {
+    find(
+        built_python_plugins(),
+        name,
+        "a Python example (smartreach_plugin_build::python::EXAMPLES)",
+    )
+}
+
+fn find(built: &[(&str, PathBuf)], name: &str, what: &str) -> PathBuf {
+    let (_, path) = built
+        .iter()
+        .find(|(built, _)| *built == name)
+        .unwrap_or_else(|| panic!("{name} is not {what}"));
+    path.clone()
+}
+
 /// The built `.wasm` of the plugin crate `crate_name` (e.g. `event_log`).
 pub fn wasm_path(crate_name: &str) -> PathBuf {
     let path = built_plugins().join(format!("{crate_name}.wasm"));

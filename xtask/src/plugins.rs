@@ -2,7 +2,11 @@
 //! `wasm32-wasip2` and installs the example plugins, each with its manifest, in a plugin folder.
 //!
 //! The test-only plugins under `plugins/testing/` are built too (the host's tests load them from
-//! the build output) but never installed.
+//! the build output) but never installed. The TypeScript examples (`plugins/package.json`) are
+//! built with npm ([`smartreach_plugin_build::js`]: `npm ci` from the committed lockfile when
+//! needed, then each example's `npm run build`), the Python examples with componentize-py
+//! ([`smartreach_plugin_build::python`]: pinned, installed with pip into a virtualenv under the
+//! plugins' target folder when needed), and installed the same way.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,14 +30,48 @@ pub fn run(args: &[&str]) -> Result<()> {
         _ => bail!("usage: cargo xtask plugins [--out DIR]"),
     };
     let release = build()?;
+    let mut built: Vec<(&str, PathBuf)> = EXAMPLES
+        .iter()
+        .map(|name| {
+            (
+                *name,
+                release.join(format!("{}.wasm", name.replace('-', "_"))),
+            )
+        })
+        .collect();
+    built.extend(build_js()?);
+    built.extend(build_python()?);
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    for name in EXAMPLES {
-        let wasm = release.join(format!("{}.wasm", name.replace('-', "_")));
+    for (name, wasm) in built {
         install(&wasm, &out.join(format!("{name}.wasm")))?;
         let manifest = root.join("plugins").join(name).join("manifest.toml");
         install(&manifest, &out.join(format!("{name}.toml")))?;
     }
     Ok(())
+}
+
+/// Builds the Python examples (installing componentize-py, pinned, into a virtualenv under the
+/// plugins' target folder when needed) and returns each one's name and `.wasm`.
+pub fn build_python() -> Result<Vec<(&'static str, PathBuf)>> {
+    let plugins = workspace_root().join("plugins");
+    println!("$ componentize-py (pinned, in plugins' target/python/build) on the Python examples");
+    Ok(smartreach_plugin_build::python::build(
+        &plugins,
+        smartreach_plugin_build::Output::Progress,
+    )?)
+}
+
+/// Builds the TypeScript examples (installing their pinned toolchain with `npm ci` when needed)
+/// and returns each one's name and `.wasm`.
+pub fn build_js() -> Result<Vec<(&'static str, PathBuf)>> {
+    let plugins = workspace_root().join("plugins");
+    println!(
+        "$ npm ci (when plugins/package-lock.json changed) && npm run build (TypeScript examples)"
+    );
+    Ok(smartreach_plugin_build::js::build(
+        &plugins,
+        smartreach_plugin_build::Output::Progress,
+    )?)
 }
 
 /// Builds every plugin in release for `wasm32-wasip2` the one shared way

@@ -12,8 +12,10 @@ use crate::{plugins, workspace_root};
 /// Config the example manifests read from the environment, with a stand-in used when unset, so
 /// that every example loads on a first run. Their requests then go to the example hosts of the
 /// manifests and fail (and are retried) until pointed at real services.
-const PLACEHOLDERS: [(&str, &str); 2] = [
+const PLACEHOLDERS: [(&str, &str); 4] = [
     ("CRM_API_TOKEN", "placeholder-crm-token"),
+    ("HUBSPOT_API_TOKEN", "placeholder-hubspot-token"),
+    ("SHEETS_API_TOKEN", "placeholder-sheets-token"),
     (
         "SLACK_WEBHOOK_URL",
         "https://hooks.slack.com/services/PLACEHOLDER",

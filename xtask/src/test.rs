@@ -41,6 +41,8 @@ pub fn run() -> Result<()> {
         "warnings",
     ])?;
     plugins::build()?;
+    plugins::build_js()?;
+    plugins::build_python()?;
     // CI=true makes insta, and `smartreach-hooks test-plugin` (the example plugins' snapshots in
     // plugins/*/snapshots/, through the suite tests/plugin_snapshots.rs), fail on a missing or
     // changed snapshot instead of writing it.

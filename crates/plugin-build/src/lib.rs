@@ -9,6 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
+pub mod js;
+pub mod python;
+
 /// The target triple plugins build for.
 pub const TRIPLE: &str = "wasm32-wasip2";
 
