@@ -202,3 +202,16 @@ pub enum Next {
         error: String,
     },
 }
+
+impl Next {
+    /// What the delivery's row becomes after an attempt at `now`: its status, when it is due,
+    /// and the error that becomes its `last_error` (none keeps the last).
+    pub(crate) fn row(&self, now: Timestamp) -> (&'static str, Timestamp, Option<&str>) {
+        match self {
+            Self::Done => ("done", now, None),
+            Self::Skipped => ("skipped", now, None),
+            Self::Retry { at, error } => ("pending", *at, Some(error.as_str())),
+            Self::Dead { error } => ("dead", now, Some(error.as_str())),
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use deadpool_postgres::Object;
 
 use super::execute;
-use crate::model::{AttemptRecord, Next};
+use crate::model::AttemptRecord;
 use crate::{StoreError, Timestamp};
 
 /// Moves the delivery on and records the attempt under its new count, only while `$2` holds it.
@@ -28,12 +28,7 @@ pub(super) async fn complete(
     attempt: &AttemptRecord,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let (status, next_at, error) = match &attempt.next {
-        Next::Done => ("done", now, None),
-        Next::Skipped => ("skipped", now, None),
-        Next::Retry { at, error } => ("pending", *at, Some(error.as_str())),
-        Next::Dead { error } => ("dead", now, Some(error.as_str())),
-    };
+    let (status, next_at, error) = attempt.next.row(now);
     let recorded = execute(
         client,
         "finish a delivery attempt",

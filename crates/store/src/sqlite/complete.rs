@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use crate::model::{AttemptRecord, Next};
+use crate::model::AttemptRecord;
 use crate::{StoreError, Timestamp};
 
 pub(super) fn complete(
@@ -12,12 +12,7 @@ pub(super) fn complete(
     attempt: &AttemptRecord,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let (status, next_at, error) = match &attempt.next {
-        Next::Done => ("done", now, None),
-        Next::Skipped => ("skipped", now, None),
-        Next::Retry { at, error } => ("pending", *at, Some(error.as_str())),
-        Next::Dead { error } => ("dead", now, Some(error.as_str())),
-    };
+    let (status, next_at, error) = attempt.next.row(now);
     let changed = conn
         .prepare_cached(
             "UPDATE deliveries
