@@ -76,7 +76,11 @@ fn build(dir: &Path, name: &str, env: &[(&str, &Path)]) {
         command.env(key, value);
     }
     let output = command.output().expect("running build.sh");
-    expect_exit(&output, 0, &format!("{name}: ./build.sh builds the project"));
+    expect_exit(
+        &output,
+        0,
+        &format!("{name}: ./build.sh builds the project"),
+    );
     assert!(dir.join(format!("{name}.wasm")).is_file());
     eprintln!(
         "{name}: ./build.sh took {:.1} s",
@@ -104,7 +108,11 @@ fn check(dir: &Path, name: &str) {
             .is_some_and(|path| path.ends_with(&format!("{name}.toml"))),
         "the manifest beside it is read: {report:#}"
     );
-    assert_eq!(report["subscriptions"], serde_json::json!(["*"]), "{report:#}");
+    assert_eq!(
+        report["subscriptions"],
+        serde_json::json!(["*"]),
+        "{report:#}"
+    );
     let run = &report["runs"][0];
     assert_eq!(run["outcome"]["kind"], "done", "{report:#}");
     let logged = run["logs"][0]["message"].as_str().unwrap_or_default();

@@ -201,8 +201,8 @@ fn project_files(
             executable: template.executable,
         })
         .collect();
-    let copy = |sdk_files: &[sdk::SdkFile]| {
-        sdk_files.iter().map(|file| ProjectFile {
+    let copy = |sdk_files: &'static [sdk::SdkFile]| {
+        sdk_files.iter().map(move |file| ProjectFile {
             path: Path::new("sdk").join(file.path),
             contents: if lang != Lang::Python && file.path == "package.json" {
                 sdk::js_package_json()
@@ -217,11 +217,12 @@ fn project_files(
             // The versions the examples are built and tested with: cargo keeps them, drops
             // what the project does not use, and adds the project itself.
             if let Some(lock) = rust_sdk.and_then(|sdk| sdk.lock.as_ref()) {
-                let contents = std::fs::read_to_string(lock).map_err(|source| NewPluginError::Io {
-                    action: "read",
-                    path: lock.clone(),
-                    source,
-                })?;
+                let contents =
+                    std::fs::read_to_string(lock).map_err(|source| NewPluginError::Io {
+                        action: "read",
+                        path: lock.clone(),
+                        source,
+                    })?;
                 files.push(ProjectFile {
                     path: PathBuf::from("Cargo.lock"),
                     contents,
@@ -332,7 +333,11 @@ mod tests {
             std::fs::metadata(&build).unwrap().permissions().mode() & 0o777,
             0o755
         );
-        assert!(std::fs::read_to_string(build).unwrap().contains("lead-push.wasm"));
+        assert!(
+            std::fs::read_to_string(build)
+                .unwrap()
+                .contains("lead-push.wasm")
+        );
         assert!(dir.join("sdk/smartreach_plugin/_export.py").is_file());
         assert!(dir.join("sdk/wit/deps/http.wit").is_file());
         std::fs::remove_dir_all(&dir).unwrap();
@@ -402,13 +407,17 @@ mod tests {
         let dir = scratch("bad");
         let err = run(&args("Crm.Push", Lang::Ts, &dir)).unwrap_err();
         assert!(
-            err.to_string().starts_with("`Crm.Push` cannot be a plugin name: '.' at byte 3"),
+            err.to_string()
+                .starts_with("`Crm.Push` cannot be a plugin name: '.' at byte 3"),
             "{err}"
         );
         let mut with_sdk = args("crm-push", Lang::Python, &dir);
         with_sdk.sdk = Some(PathBuf::from("."));
         let err = run(&with_sdk).unwrap_err();
-        assert!(err.to_string().starts_with("--sdk is for --lang rust"), "{err}");
+        assert!(
+            err.to_string().starts_with("--sdk is for --lang rust"),
+            "{err}"
+        );
         assert!(!dir.exists());
     }
 

@@ -146,7 +146,13 @@ mod tests {
 
     #[test]
     fn accepts_what_the_host_cargo_and_npm_all_accept() {
-        for name in ["crm-push", "a", "lead_score2", "x-1-y", &"a".repeat(MAX_LEN)] {
+        for name in [
+            "crm-push",
+            "a",
+            "lead_score2",
+            "x-1-y",
+            &"a".repeat(MAX_LEN),
+        ] {
             for lang in [Lang::Rust, Lang::Ts, Lang::Js, Lang::Python] {
                 assert_eq!(validate(name, lang), Ok(()), "{name} in {lang:?}");
             }
@@ -156,7 +162,10 @@ mod tests {
     #[test]
     fn names_the_character_the_host_would_not_load() {
         let reason = refused("crm.push", Lang::Ts);
-        assert!(reason.starts_with("'.' at byte 3 is not allowed"), "{reason}");
+        assert!(
+            reason.starts_with("'.' at byte 3 is not allowed"),
+            "{reason}"
+        );
         assert!(reason.contains("NAME.wasm"), "{reason}");
         assert!(refused("crm push", Lang::Js).starts_with("' ' at byte 3"));
         assert!(refused("../x", Lang::Rust).starts_with("'.' at byte 0"));

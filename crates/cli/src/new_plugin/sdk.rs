@@ -223,6 +223,8 @@ pub fn find_rust_sdk(given: Option<&Path>, project: &Path) -> Result<RustSdk, Ne
                 given: given.to_path_buf(),
             });
     }
+    // `./NAME` is searched from the working folder up.
+    let project = std::path::absolute(project).unwrap_or_else(|_| project.to_path_buf());
     let start = project
         .ancestors()
         .find_map(|dir| dir.canonicalize().ok())
@@ -306,8 +308,16 @@ mod tests {
 
     #[test]
     fn the_copies_hold_every_file_of_the_sdks() {
-        let skip = ["scripts", "node_modules", "dist", "__pycache__", ".pytest_cache"];
-        let listed = |files: &[SdkFile]| files.iter().map(|f| f.path.to_owned()).collect();
+        let skip = [
+            "scripts",
+            "node_modules",
+            "dist",
+            "__pycache__",
+            ".pytest_cache",
+        ];
+        let listed = |files: &[SdkFile]| -> BTreeSet<String> {
+            files.iter().map(|f| f.path.to_owned()).collect()
+        };
         assert_eq!(
             listed(JS),
             files_of(&sdk_dir("js"), &skip),
@@ -339,7 +349,10 @@ mod tests {
         let above = find_rust_sdk(None, &checkout.join("plugins/not-yet/there")).unwrap();
         assert_eq!(above.crate_dir, checkout.join(RUST_SDK));
         assert_eq!(above.lock, Some(checkout.join(PLUGINS_LOCK)));
-        assert_eq!(find_rust_sdk(Some(&checkout), Path::new("/")).unwrap(), above);
+        assert_eq!(
+            find_rust_sdk(Some(&checkout), Path::new("/")).unwrap(),
+            above
+        );
         let named_crate = find_rust_sdk(Some(&checkout.join(RUST_SDK)), Path::new("/")).unwrap();
         assert_eq!(named_crate, above);
         let err = find_rust_sdk(Some(&checkout.join("plugins")), Path::new("/")).unwrap_err();

@@ -88,8 +88,14 @@ const SDK_README: Template = file(
 );
 
 const RUST: [Template; 5] = [
-    file("Cargo.toml", include_str!("../../templates/rust/Cargo.toml")),
-    file("src/lib.rs", include_str!("../../templates/rust/src/lib.rs")),
+    file(
+        "Cargo.toml",
+        include_str!("../../templates/rust/Cargo.toml"),
+    ),
+    file(
+        "src/lib.rs",
+        include_str!("../../templates/rust/src/lib.rs"),
+    ),
     script("build.sh", include_str!("../../templates/rust/build.sh")),
     file("README.md", include_str!("../../templates/rust/README.md")),
     file(".gitignore", include_str!("../../templates/rust/gitignore")),
@@ -98,17 +104,32 @@ const RUST: [Template; 5] = [
 const BUILD_NPM: &str = include_str!("../../templates/common/build-npm.sh");
 
 const TS: [Template; 6] = [
-    file("package.json", include_str!("../../templates/ts/package.json")),
-    file("tsconfig.json", include_str!("../../templates/ts/tsconfig.json")),
-    file("src/plugin.ts", include_str!("../../templates/ts/src/plugin.ts")),
+    file(
+        "package.json",
+        include_str!("../../templates/ts/package.json"),
+    ),
+    file(
+        "tsconfig.json",
+        include_str!("../../templates/ts/tsconfig.json"),
+    ),
+    file(
+        "src/plugin.ts",
+        include_str!("../../templates/ts/src/plugin.ts"),
+    ),
     script("build.sh", BUILD_NPM),
     file("README.md", include_str!("../../templates/ts/README.md")),
     file(".gitignore", include_str!("../../templates/ts/gitignore")),
 ];
 
 const JS: [Template; 5] = [
-    file("package.json", include_str!("../../templates/js/package.json")),
-    file("src/plugin.js", include_str!("../../templates/js/src/plugin.js")),
+    file(
+        "package.json",
+        include_str!("../../templates/js/package.json"),
+    ),
+    file(
+        "src/plugin.js",
+        include_str!("../../templates/js/src/plugin.js"),
+    ),
     script("build.sh", BUILD_NPM),
     file("README.md", include_str!("../../templates/js/README.md")),
     file(".gitignore", include_str!("../../templates/js/gitignore")),
@@ -120,8 +141,14 @@ const PYTHON: [Template; 4] = [
         include_str!("../../templates/python/src/plugin.py"),
     ),
     script("build.sh", include_str!("../../templates/python/build.sh")),
-    file("README.md", include_str!("../../templates/python/README.md")),
-    file(".gitignore", include_str!("../../templates/python/gitignore")),
+    file(
+        "README.md",
+        include_str!("../../templates/python/README.md"),
+    ),
+    file(
+        ".gitignore",
+        include_str!("../../templates/python/gitignore"),
+    ),
 ];
 
 /// The templates of a `lang` project (the SDK copy aside).
@@ -154,7 +181,8 @@ pub fn render(text: &str, values: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
-    const VALUES: [(&str, &str); 6] = [
+    const VALUES: [(&str, &str); 7] = [
+        ("lang", "TypeScript"),
         ("name", "crm-push"),
         ("crate_name", "crm_push"),
         ("type_name", "CrmPush"),
