@@ -202,6 +202,16 @@ pub struct RustSdk {
 /// the first checkout above the project's folder, else the checkout this binary was built from,
 /// when it is still there.
 pub fn find_rust_sdk(given: Option<&Path>, project: &Path) -> Result<RustSdk, NewPluginError> {
+    let built = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    find_rust_sdk_with(given, project, built)
+}
+
+/// [`find_rust_sdk`], with `built` as the checkout this binary was built from.
+fn find_rust_sdk_with(
+    given: Option<&Path>,
+    project: &Path,
+    built: &Path,
+) -> Result<RustSdk, NewPluginError> {
     if let Some(given) = given {
         let canonical = given.canonicalize().map_err(|source| NewPluginError::Io {
             action: "read --sdk",
@@ -232,7 +242,6 @@ pub fn find_rust_sdk(given: Option<&Path>, project: &Path) -> Result<RustSdk, Ne
     if let Some(sdk) = start.ancestors().find_map(sdk_at) {
         return Ok(sdk);
     }
-    let built = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     built
         .canonicalize()
         .ok()
@@ -357,6 +366,18 @@ mod tests {
         assert_eq!(named_crate, above);
         let err = find_rust_sdk(Some(&checkout.join("plugins")), Path::new("/")).unwrap_err();
         assert!(err.to_string().contains("--sdk"), "{err}");
+    }
+
+    #[test]
+    fn without_a_checkout_it_says_to_pass_sdk() {
+        let err =
+            find_rust_sdk_with(None, Path::new("/"), Path::new("/no/such/checkout")).unwrap_err();
+        assert!(matches!(err, NewPluginError::NoRustSdk { .. }), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("not on crates.io") && message.contains("pass --sdk"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds {{name}}.wasm: cargo build --release --target wasm32-wasip2, then a copy of the component
 # beside {{name}}.toml. Adds the wasm32-wasip2 target with rustup when it is missing; says what is
-# missing when it cannot. CARGO_TARGET_DIR is honoured.
+# missing when it cannot. The target folder is cargo's (CARGO_TARGET_DIR, build.target-dir).
 set -eu
 cd "$(dirname "$0")"
 
@@ -23,7 +23,9 @@ if [ ! -d "$sysroot/lib/rustlib/wasm32-wasip2" ]; then
 fi
 
 cargo build --release --target wasm32-wasip2
-target=${CARGO_TARGET_DIR:-target}
+# Where cargo put it: CARGO_TARGET_DIR, a build.target-dir setting, or ./target.
+target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+target=${target:-${CARGO_TARGET_DIR:-target}}
 # Written whole, then renamed: a host watching a plugin folder never loads half a file.
 cp "$target/wasm32-wasip2/release/{{crate_name}}.wasm" {{name}}.wasm.part
 mv {{name}}.wasm.part {{name}}.wasm
