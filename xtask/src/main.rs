@@ -24,7 +24,8 @@ usage: cargo xtask <task>
 tasks:
   bench             build in release, load the host over loopback, report throughput, latency,
                     deliveries/s and memory against the targets ([--duration SECS] [--connections N]
-                    [--rate R] [--keep] [--json FILE] [--no-criterion])
+                    [--rate R] [--keep] [--json FILE] [--no-criterion]); --store postgres [--hosts N]
+                    adds the same phases on PostgreSQL with 1 and N (2) hosts, side by side
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
   conformance       check the host against its OpenAPI document with schemathesis (pinned, in a

@@ -51,7 +51,10 @@ const ROWS: [Row; 19] = [
     }),
     ("A: deliveries/s draining after", |run| {
         let wall = run.cpu[3].wall.as_secs_f64().max(1e-9);
-        format!("{}/s", thousands((run.drained_a as f64 / wall).round() as u64))
+        format!(
+            "{}/s",
+            thousands((run.drained_a as f64 / wall).round() as u64)
+        )
     }),
     ("A: receipt → delivery p99", |run| {
         format!("{} ms", run.delivery_a.delay(99.0))
@@ -86,7 +89,10 @@ const ROWS: [Row; 19] = [
     }),
     ("peak RSS of a host", |run| {
         let peak = run.rss_peaks.iter().copied().max().unwrap_or(0);
-        format!("{:.1} MiB", peak.max(run.peak_rss) as f64 / (1024.0 * 1024.0))
+        format!(
+            "{:.1} MiB",
+            peak.max(run.peak_rss) as f64 / (1024.0 * 1024.0)
+        )
     }),
     ("acknowledged / stored / lost", |run| {
         let losses = &run.losses;
@@ -106,7 +112,9 @@ const ROWS: [Row; 19] = [
 pub fn text(reports: &[Report]) -> String {
     let mut out = String::new();
     let rate = reports.first().map_or(0.0, |report| report.options.rate);
-    let connections = reports.first().map_or(0, |report| report.options.connections);
+    let connections = reports
+        .first()
+        .map_or(0, |report| report.options.connections);
     let _ = writeln!(
         out,
         "\n=== Side by side (A: closed loop, {connections} connections; B: open loop, {}/s offered; \
@@ -114,7 +122,11 @@ pub fn text(reports: &[Report]) -> String {
          backends) ===",
         thousands(rate.round() as u64)
     );
-    let name_width = ROWS.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
+    let name_width = ROWS
+        .iter()
+        .map(|(name, _)| name.chars().count())
+        .max()
+        .unwrap_or(0);
     let cells: Vec<Vec<String>> = reports
         .iter()
         .map(|report| ROWS.iter().map(|(_, cell)| cell(&report.run)).collect())

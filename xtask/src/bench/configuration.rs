@@ -158,7 +158,10 @@ pub fn measure(setup: &Setup, configuration: Configuration) -> Result<Measured> 
         None => (delivery::open(&dirs[0].database())?, None),
         Some(database) => tokio.block_on(async {
             let client = postgres::connect(&database.url()).await?;
-            let own: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+            let own: i32 = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await?
+                .get(0);
             let probe = database_cpu::Probe::new(database.name(), u32::try_from(own).ok());
             Ok::<_, anyhow::Error>((Reader::Postgres(client), Some(probe)))
         })?,
@@ -223,12 +226,18 @@ pub fn measure(setup: &Setup, configuration: Configuration) -> Result<Measured> 
     }
 
     // A host that did not stop cleanly: keep its log.
-    if stopped.iter().any(|stop| stop.killed || stop.code != Some(0)) {
+    if stopped
+        .iter()
+        .any(|stop| stop.killed || stop.code != Some(0))
+    {
         for dir in &mut dirs {
             dir.keep();
         }
     }
-    let kept = options.keep || stopped.iter().any(|stop| stop.killed || stop.code != Some(0));
+    let kept = options.keep
+        || stopped
+            .iter()
+            .any(|stop| stop.killed || stop.code != Some(0));
 
     Ok(Measured {
         configuration,
@@ -276,4 +285,3 @@ fn server_of(url: &str) -> &str {
     let rest = url.split_once('@').map_or(url, |(_, rest)| rest);
     rest.split('/').next().unwrap_or(rest)
 }
-

@@ -238,7 +238,12 @@ impl Generator {
     }
 
     /// Waits until `GET BASE/readyz` answers 200, or `deadline`.
-    async fn wait_host_ready(&self, base: &str, deadline: Instant, timeout: Duration) -> Result<()> {
+    async fn wait_host_ready(
+        &self,
+        base: &str,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<()> {
         let uri: hyper::Uri = format!("{base}/readyz").parse()?;
         loop {
             let request = Request::get(uri.clone()).body(Full::new(Bytes::new()))?;

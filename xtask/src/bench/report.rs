@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::Options;
 use super::configuration::{Configuration, Measured};
 use super::database_cpu::DatabaseCpu;
 use super::delivery::{Drain, PhaseDelivery};
 use super::load::{OPEN_LOOP_MAX_IN_FLIGHT, PhaseResult, REQUEST_TIMEOUT, percentile};
 use super::sandbox::Estimate;
-use super::Options;
 use super::stages::{STAGES, StageCpu};
 
 /// Target: acknowledged webhooks per second in the closed loop, at least.
@@ -183,7 +183,8 @@ impl Report {
 
     /// Peak resident memory: the larger of `VmHWM` and the sampled peaks.
     fn rss(&self) -> u64 {
-        self.run.rss_peaks
+        self.run
+            .rss_peaks
             .iter()
             .copied()
             .max()
