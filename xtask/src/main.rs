@@ -3,6 +3,7 @@
 //! Tasks are ordinary Rust so that people can read what they do; nothing here runs at build time.
 
 mod bench;
+mod bench_plugins;
 mod codegen;
 mod conformance;
 mod fuzz;
@@ -24,7 +25,10 @@ usage: cargo xtask <task>
 tasks:
   bench             build in release, load the host over loopback, report throughput, latency,
                     deliveries/s and memory against the targets ([--duration SECS] [--connections N]
-                    [--rate R] [--keep] [--json FILE] [--no-criterion])
+                    [--rate R] [--keep] [--json FILE] [--no-criterion]); --store postgres [--hosts N]
+                    adds the same phases on PostgreSQL with 1 and N (2) hosts, side by side
+  bench-plugins     cold compile, cached load and per-event time of the example plugin of each
+                    language (Rust, TypeScript, Python), in release ([--events N] [--json FILE])
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
   conformance       check the host against its OpenAPI document with schemathesis (pinned, in a
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["bench", rest @ ..] => bench::run(rest),
+        ["bench-plugins", rest @ ..] => bench_plugins::run(rest),
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["conformance", rest @ ..] => conformance::run(rest),

@@ -1,5 +1,5 @@
-//! The command line: `serve` runs the host; `trigger`, `check-plugin` and `test-plugin` help
-//! write plugins; the
+//! The command line: `serve` runs the host; `new-plugin`, `trigger`, `check-plugin` and
+//! `test-plugin` help write plugins; the
 //! admin commands (`events`, `deliveries`, `plugins`, `replay`, `backfill`) ask a running host.
 //!
 //! No flag here reads a `SMARTREACH_HOOKS_*` variable (the host treats all of those as its
@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the host: receive webhooks and deliver them to the plugins in the plugin folder.
     Serve(ServeArgs),
+    /// Write a new plugin project (Rust, TypeScript, JavaScript or Python): source, manifest,
+    /// sample event, test, README and build.sh, which builds NAME.wasm.
+    NewPlugin(NewPluginArgs),
     /// Send a realistic sample of an event type to a running host, as SmartReach would.
     Trigger(TriggerArgs),
     /// Load a plugin as the host would, show what it declares, and optionally run it on an event
@@ -137,6 +140,27 @@ pub struct TriggerArgs {
     /// signing_secrets.
     #[arg(long, value_name = "SECRET")]
     pub secret: Option<String>,
+}
+
+/// Flags of `new-plugin`.
+#[derive(Debug, Args)]
+pub struct NewPluginArgs {
+    /// The plugin's name, which is also its file's (NAME.wasm, NAME.toml) and its package's: a
+    /// lowercase letter, then lowercase letters, digits, `-` and `_`.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The language: rust, ts, js or python.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: crate::new_plugin::Lang,
+    /// The project's folder, created when missing; an existing one must be empty. Default: ./NAME.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Rust only: the checkout of smartreach-hooks whose SDK crate (crates/plugin-sdk) the
+    /// project depends on by path. Default: the first checkout above DIR, else the one this
+    /// binary was built from. (TypeScript, JavaScript and Python projects get a copy of their
+    /// SDK, built into this binary.)
+    #[arg(long, value_name = "PATH")]
+    pub sdk: Option<PathBuf>,
 }
 
 /// Flags of `check-plugin`.
@@ -423,6 +447,35 @@ mod tests {
             panic!("not events")
         };
         assert_eq!((list.page.limit, list.page.all), (500, true));
+    }
+
+    #[test]
+    fn new_plugin_takes_a_language_by_name_or_alias() {
+        use crate::new_plugin::Lang;
+        for (given, lang) in [
+            ("rust", Lang::Rust),
+            ("ts", Lang::Ts),
+            ("typescript", Lang::Ts),
+            ("js", Lang::Js),
+            ("python", Lang::Python),
+            ("py", Lang::Python),
+        ] {
+            let Command::NewPlugin(args) = parse(&["new-plugin", "crm", "--lang", given])
+                .unwrap()
+                .command
+            else {
+                panic!("not new-plugin")
+            };
+            assert_eq!((args.name.as_str(), args.lang), ("crm", lang));
+        }
+        assert_eq!(
+            refused(&["new-plugin", "crm", "--lang", "go"]),
+            clap::error::ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            refused(&["new-plugin", "crm"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `smartreach-hooks` binary: the command line (`cli.rs`), then one command. `serve` wires
 //! the library crates into a host (`serve.rs`); the other commands are the operator tools: the
-//! admin client (`client/`), `trigger`, `check-plugin`, `test-plugin` and `migrate-store`.
+//! admin client (`client/`), `new-plugin`, `trigger`, `check-plugin`, `test-plugin` and
+//! `migrate-store`.
 //!
 //! ```text
 //! smartreach-config ─> serve ─> smartreach-http (routes) ─┐
@@ -15,6 +16,7 @@ mod default_source;
 mod folders;
 mod logging;
 mod migrate_store;
+mod new_plugin;
 mod serve;
 mod store;
 mod test_plugin;
@@ -53,6 +55,7 @@ fn main() -> Result<ExitCode> {
             served?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::NewPlugin(args) => Ok(print(new_plugin::run(&args))),
         Command::Trigger(args) => Ok(print(trigger::run(&args))),
         Command::CheckPlugin(args) => check_plugin(&args),
         Command::TestPlugin(args) => test_plugin(&args),

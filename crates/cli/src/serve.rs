@@ -1,5 +1,5 @@
-//! `smartreach-hooks serve`: open the store, load the plugins, start the workers, the plugin
-//! watcher and the HTTP server; on SIGTERM/SIGINT stop accepting, finish or release what is in
+//! `smartreach-hooks serve`: open the store, start loading the plugins (in the background), start
+//! the workers, the plugin watcher and the HTTP server; on SIGTERM/SIGINT stop accepting, finish or release what is in
 //! flight, and exit.
 
 use std::net::SocketAddr;
@@ -114,16 +114,24 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         config.plugin_dir.clone(),
         Arc::clone(&runtime),
         Arc::clone(&registry),
-    );
-    let report = watcher.scan().await;
+    )
+    .backfill_into(Arc::clone(&store));
+    // Starts each plugin's load in the background: the host binds and ingests while big
+    // components compile, and each plugin runs once it is loaded (`/readyz` names those still
+    // compiling).
+    let report = watcher.scan();
+    // Only the files are read before listening (tens of ms), so that the subscriptions known
+    // before compiling (manifests' `events`, the cache's remembered declarations) are in place
+    // for the first webhook.
+    watcher.prepared().await;
     app.plugins_loaded.store(true, Ordering::Release);
-    if registry.snapshot().is_empty() {
+    if report.loading.is_empty() {
         tracing::warn!(
             dir = %config.plugin_dir.display(),
             "no plugin loaded: webhooks are stored but nothing runs on them; add NAME.wasm files (cargo xtask plugins builds the examples)"
         );
     } else {
-        tracing::info!(loaded = report.loaded.len(), failed = report.failed.len(), dir = %config.plugin_dir.display(), "plugins loaded");
+        tracing::info!(loading = ?report.loading, dir = %config.plugin_dir.display(), "loading plugins in the background");
     }
     let watch = tokio::spawn(watch_plugins(
         watcher,
@@ -223,7 +231,7 @@ async fn watch_plugins(mut watcher: Watcher, every: Duration, shutdown: Shutdown
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = interval.tick() => { watcher.scan().await; }
+            _ = interval.tick() => { watcher.scan(); }
             _ = shutdown.wait() => return,
         }
     }

@@ -96,21 +96,55 @@ impl CompileCache {
         // Created at start; again here in case it was removed while the host runs.
         create_private_dir(&self.dir)?;
         let bytes = component.serialize().map_err(std::io::Error::other)?;
-        let path = self.path_for(content_hash);
         // A temporary name of its own, so that concurrent writers never truncate a file another
         // loader may have mapped; the rename is atomic.
-        static WRITES: AtomicU64 = AtomicU64::new(0);
-        let unique = WRITES.fetch_add(1, Ordering::Relaxed);
-        let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        std::io::Write::write_all(&mut file, &bytes)?;
-        drop(file);
-        std::fs::rename(&tmp, &path)
+        write_private(&self.path_for(content_hash), &bytes)
     }
+}
+
+impl CompileCache {
+    fn declared_path(&self, content_hash: &str) -> PathBuf {
+        self.dir
+            .join(format!("{content_hash}.declared-events.json"))
+    }
+
+    /// Remembers the event types the plugin of `content_hash` declared, so that its next load
+    /// knows its subscriptions before compiling it. Failures are logged: they only cost that.
+    pub(crate) fn remember_declared_events(&self, content_hash: &str, event_types: &[String]) {
+        let path = self.declared_path(content_hash);
+        let written = serde_json::to_vec(event_types)
+            .map_err(std::io::Error::other)
+            .and_then(|json| write_private(&path, &json));
+        if let Err(err) = written {
+            tracing::warn!(path = %path.display(), error = %err, "cannot remember a plugin's declared event types");
+        }
+    }
+
+    /// The event types the plugin of `content_hash` declared when it was last loaded, if
+    /// remembered (the entry checked as a compiled entry is: a private regular file of ours).
+    pub(crate) fn declared_events(&self, content_hash: &str) -> Option<Vec<String>> {
+        let path = self.declared_path(content_hash);
+        if !path.exists() || entry_is_ours(&self.dir, &path, self.owner).is_err() {
+            return None;
+        }
+        let text = std::fs::read(&path).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+}
+
+/// Writes `bytes` to `path` (mode 0600) through a temporary file and an atomic rename.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let unique = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    drop(file);
+    std::fs::rename(&tmp, path)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

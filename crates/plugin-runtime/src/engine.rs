@@ -78,8 +78,22 @@ impl Runtime {
 /// Bytes of each memory slot kept resident between instances.
 const KEEP_RESIDENT_BYTES: usize = 2 * 1024 * 1024;
 
-/// Core instances one component may create (a Rust plugin creates a handful).
-const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+/// Core instances one component may create. Measured on the examples: a Rust plugin creates a
+/// handful, the TypeScript one (componentize-js 0.23) 4, the Python one (componentize-py 0.25)
+/// 14: CPython, libc and the WASI adapters are separate modules, and every native extension a
+/// Python plugin bundles adds one. Twice that leaves room for extensions without the operator
+/// tuning anything; the pool's core-instance limits are counters, not reserved memory.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+
+/// Linear memories one component may define: one in each of the examples of every language
+/// (the TypeScript one starts at 9.1 MiB, the Python one at 12.3 MiB, under the 64 MiB default
+/// cap); each is a slot of the pool (address space reserved up to the memory ceiling).
+const MEMORIES_PER_COMPONENT: u32 = 2;
+
+/// Tables one component may define: two in the TypeScript and the Python examples (the
+/// interpreter's function table, 7,690 and 5,762 elements, under [`MAX_TABLE_ELEMENTS`], and
+/// the adapters' small one).
+const TABLES_PER_COMPONENT: u32 = 4;
 
 fn engine_config(config: &RuntimeConfig) -> Config {
     let instances = config.max_instances;
@@ -87,10 +101,10 @@ fn engine_config(config: &RuntimeConfig) -> Config {
     pool.total_component_instances(instances)
         .total_core_instances(instances * CORE_INSTANCES_PER_COMPONENT)
         .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-        .total_memories(instances * 2)
-        .max_memories_per_component(2)
-        .total_tables(instances * 4)
-        .max_tables_per_component(4)
+        .total_memories(instances * MEMORIES_PER_COMPONENT)
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .total_tables(instances * TABLES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
         .table_elements(MAX_TABLE_ELEMENTS)
         // Reset a freed slot by zeroing only the pages the instance dirtied (PAGEMAP_SCAN, Linux
         // 6.7+; madvise elsewhere), keeping them resident: a fresh instance per event then takes no

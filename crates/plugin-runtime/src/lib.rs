@@ -34,6 +34,7 @@ mod logs;
 mod outbound;
 mod output;
 mod plugin;
+mod prepared;
 mod state;
 mod text;
 
@@ -54,5 +55,6 @@ pub use log_budget::{LOG_LINE_OVERHEAD_BYTES, MAX_LOG_LINES};
 pub use logs::{LogLevel, LogLine, LogSource};
 pub use outbound::{OutboundDecision, OutboundRequest};
 pub use plugin::{ConfigKey, Declaration, Limits, Plugin, Subscriptions};
+pub use prepared::PreparedPlugin;
 pub use smartreach_network::{Network, NetworkError};
 pub use text::MAX_REASON_BYTES;

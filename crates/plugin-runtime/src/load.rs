@@ -10,12 +10,13 @@ use smartreach_plugin_manifest::{Manifest, ManifestError};
 use wasmtime::component::Component;
 
 use crate::bindings::PluginPre;
-use crate::cache::{CacheStatus, content_hash};
+use crate::cache::CacheStatus;
 use crate::contract::{CONTRACT_VERSION, Contract, contract_of};
 use crate::engine::Runtime;
 use crate::invoke::Fault;
 use crate::outbound::OutboundPolicy;
 use crate::plugin::{Declaration, Limits, Plugin, Subscriptions};
+use crate::prepared::{self, PreparedPlugin};
 
 /// A plugin that could not be loaded. Each names the file and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +85,18 @@ pub enum LoadError {
         path: PathBuf,
         /// wasmtime's error, naming the import.
         message: String,
+    },
+    /// No thread could be started to read or compile it.
+    #[error(
+        "cannot start a thread to load plugin {}: {source}; the host is out of threads or \
+         memory: raise its limits (`ulimit -u`, the container's pids limit) or free memory",
+        path.display()
+    )]
+    Thread {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
     },
     /// Its `declare` export did not return.
     #[error("plugin {} failed while declaring itself: {fault}", path.display())]
@@ -171,19 +184,27 @@ impl Runtime {
         path: &Path,
         options: &LoadOptions<'_>,
     ) -> Result<(Plugin, CacheStatus), LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let manifest_path = options
-            .manifest
-            .map_or_else(|| path.with_extension("toml"), Path::to_owned);
-        let manifest = if options.manifest.is_some() || manifest_path.exists() {
-            Manifest::from_file(&manifest_path)?
-        } else {
-            Manifest::default()
-        };
-        let hash = content_hash(&bytes);
+        let prepared = self.prepare_load(path, options).await?;
+        self.finish_load(prepared, options).await
+    }
+
+    /// The second half of a load begun by [`Runtime::prepare_load`]: compiles the component (or
+    /// takes it from the compile cache) on a thread of its own, links it, and calls its `declare`.
+    /// `options` must be the ones the load was prepared with.
+    pub async fn finish_load(
+        &self,
+        prepared: PreparedPlugin,
+        options: &LoadOptions<'_>,
+    ) -> Result<(Plugin, CacheStatus), LoadError> {
+        let PreparedPlugin {
+            path,
+            bytes,
+            hash,
+            manifest,
+            manifest_path,
+            known_subscriptions: _,
+        } = prepared;
+        let path = path.as_path();
         let (component, status) = self.compile(path, bytes, &hash).await?;
 
         match contract_of(&self.engine, &component) {
@@ -239,6 +260,10 @@ impl Runtime {
             _clock: Arc::clone(&self.clock),
         };
         plugin.declaration = declare(&plugin).await?;
+        if let Some(cache) = &self.cache {
+            // So that the next load of this file knows its subscriptions before compiling it.
+            cache.remember_declared_events(&plugin.hash, &plugin.declaration.event_types);
+        }
         plugin.config = Arc::new(resolve_config(
             path,
             &manifest_path,
@@ -261,22 +286,41 @@ impl Runtime {
         bytes: Vec<u8>,
         hash: &str,
     ) -> Result<(Component, CacheStatus), LoadError> {
-        if let Some(component) = self.cache.as_ref().and_then(|c| c.load(&self.engine, hash)) {
-            return Ok((component, CacheStatus::Cached));
-        }
         let engine = self.engine.clone();
-        // Compiling takes milliseconds to seconds of CPU: keep it off the async workers.
-        let compiled = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
-            .await
-            .unwrap_or_else(|panic| Err(wasmtime::format_err!("the compiler panicked: {panic}")));
-        let component = compiled.map_err(|err| LoadError::Compile {
-            path: path.to_owned(),
-            message: one_line(&format!("{err:#}")),
-        })?;
-        if let Some(cache) = &self.cache {
-            cache.store(&component, hash);
-        }
-        Ok((component, CacheStatus::Compiled))
+        let cache = self.cache.clone();
+        let hash = hash.to_owned();
+        let shown = path.to_owned();
+        // Deserialising a cached component maps and checks a file of tens of MB; compiling one
+        // takes seconds of CPU: neither is work for an async worker.
+        prepared::on_own_thread(path, "compile", move || {
+            if let Some(component) = cache.as_ref().and_then(|c| c.load(&engine, &hash)) {
+                return Ok((component, CacheStatus::Cached));
+            }
+            // A pool of its own: wasmtime compiles a component's functions in parallel in the
+            // current rayon pool, and in the global one a small plugin's functions would queue
+            // behind the thousands of a big component compiling at the same time. With a pool
+            // each, the compiles share the cores.
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("plugin-compile-{i}"))
+                .build()
+                .map_err(|err| LoadError::Thread {
+                    path: shown.clone(),
+                    source: std::io::Error::other(err),
+                })?;
+            let component = pool
+                .install(|| Component::from_binary(&engine, &bytes))
+                .map_err(|err| LoadError::Compile {
+                    path: shown,
+                    message: one_line(&format!("{err:#}")),
+                })?;
+            if let Some(cache) = &cache {
+                cache.store(&component, &hash);
+            }
+            Ok((component, CacheStatus::Compiled))
+        })
+        .await
     }
 
     fn limits(&self, path: &Path, manifest: &Manifest) -> Result<Limits, LoadError> {

@@ -71,6 +71,9 @@ pub struct Config {
     pub allowed_networks: Vec<String>,
     /// `store.url`; `None` keeps the SQLite store in the data folder.
     pub store_url: Option<String>,
+    /// A compile cache of the host's own (`{data_dir}/cache`, empty at the first start) instead
+    /// of the suite's shared one: its plugins compile cold.
+    pub own_cache: bool,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             http: Vec::new(),
             allowed_networks: Vec::new(),
             store_url: None,
+            own_cache: false,
         }
     }
 }

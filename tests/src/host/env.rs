@@ -40,13 +40,16 @@ impl Env {
     }
 
     /// The configuration file the host starts with: [`Config::to_toml`] with this folder's data
-    /// and plugin folders and the suite's shared compile cache.
+    /// and plugin folders and the suite's shared compile cache (or, with [`Config::own_cache`],
+    /// `{data_dir}/cache`).
     pub fn config_toml(&self) -> String {
-        self.config.to_toml(
-            &self.data_dir(),
-            &self.plugin_dir(),
-            &self.suite.plugin_cache(),
-        )
+        let cache = if self.config.own_cache {
+            self.data_dir().join("cache")
+        } else {
+            self.suite.plugin_cache()
+        };
+        self.config
+            .to_toml(&self.data_dir(), &self.plugin_dir(), &cache)
     }
 
     /// The folder holding everything of this host.
@@ -161,9 +164,17 @@ impl Env {
         child.wait_with_output().unwrap()
     }
 
-    /// Writes the configuration file and starts a host on this folder.
+    /// Writes the configuration file and starts a host on this folder; returns once it listens
+    /// and none of its plugins is compiling.
     pub fn start(&self) -> Host {
         std::fs::write(self.config_path(), self.config_toml()).unwrap();
         Host::start(self)
+    }
+
+    /// Writes the configuration file and starts a host on this folder; returns once it listens,
+    /// its plugins possibly still compiling in the background.
+    pub fn launch(&self) -> Host {
+        std::fs::write(self.config_path(), self.config_toml()).unwrap();
+        Host::launch(self)
     }
 }

@@ -24,8 +24,12 @@ pub use config::{ADMIN_TOKEN, Config, RETRY_SCHEDULE, SOURCE, Source, TOKEN};
 pub use env::Env;
 pub use suite::Suite;
 
-/// How long the first start may take: it compiles the plugins.
+/// How long the first start may take: it compiles the plugins (in the background: the host
+/// listens at once, [`Host::wait_until_compiled`] waits for them).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the plugins of a start may take to compile: a debug host compiles the 12-18 MB
+/// TypeScript and Python examples in tens of seconds on a loaded machine.
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a signalled host may take to exit (its grace period is 5 s).
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The line the host prints on stdout once it listens.
@@ -68,7 +72,47 @@ fn drain(
 }
 
 impl Host {
+    /// Starts a host on `env` and waits until none of its plugins is compiling, as a host before
+    /// background loading did before it listened.
     fn start(env: &Env) -> Self {
+        let host = Self::launch(env);
+        host.wait_until_compiled(COMPILE_TIMEOUT);
+        host
+    }
+
+    /// Waits until `/readyz` names no plugin as compiling; panics with the host's log after
+    /// `timeout`.
+    pub fn wait_until_compiled(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let compiling = self.compiling();
+            if compiling.is_empty() {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "plugins {compiling:?} still compiling after {timeout:?}\n--- stderr ---\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The plugins `/readyz` names as compiling (none when it does not answer with them).
+    pub fn compiling(&self) -> Vec<String> {
+        let Ok(response) = self.client.get("/readyz") else {
+            return Vec::new();
+        };
+        serde_json::from_str::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|body| body.get("compiling").cloned())
+            .and_then(|compiling| serde_json::from_value(compiling).ok())
+            .unwrap_or_default()
+    }
+
+    /// Starts a host on `env` and returns once it listens, with its plugins possibly still
+    /// compiling.
+    fn launch(env: &Env) -> Self {
         let binary = env.suite().binary();
         // The config file alone configures the host.
         let mut command = env.suite().command();

@@ -1,10 +1,14 @@
 //! The loaded plugins, swapped as a whole: a reader takes a snapshot and keeps using it, so an
 //! invocation that started on one version finishes on it while the next one is already in place.
+//!
+//! Beside them, the plugins still compiling (a big component takes seconds): their deliveries are
+//! queued by ingest when their subscriptions are already known, and not claimed until they are
+//! loaded; `/readyz` names them.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use smartreach_plugin_runtime::Plugin;
+use smartreach_plugin_runtime::{Plugin, Subscriptions};
 use smartreach_store::Timestamp;
 
 /// The last failed load of a plugin's files, kept until a load of it succeeds or its `.wasm` is
@@ -19,20 +23,59 @@ pub struct LoadFailure {
     pub at: Timestamp,
 }
 
-/// The plugins loaded at one moment, by name.
+/// A plugin whose files are being loaded (read, compiled, declared) in the background.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiling {
+    /// The `.wasm` being loaded.
+    pub file: String,
+    /// When its load started (Unix ms).
+    pub since: Timestamp,
+    /// The event types it will run on, when known before it is compiled (its manifest's
+    /// `events`, or what the same file declared at its last load); `None` until then.
+    pub subscriptions: Option<Subscriptions>,
+    /// Which load of the plugin this is: a later change of its files starts another, and only the
+    /// latest one's result is kept.
+    pub(crate) generation: u64,
+}
+
+/// The plugins loaded at one moment, by name, and those compiling then.
 #[derive(Default)]
 pub struct PluginSet {
     by_name: BTreeMap<String, Arc<Plugin>>,
+    compiling: BTreeMap<String, Compiling>,
 }
 
 impl PluginSet {
-    /// The names of the plugins subscribed to `event_type`, sorted.
+    /// The names of the plugins subscribed to `event_type`, sorted: the loaded ones, and those
+    /// compiling for the first time whose subscriptions are already known (their deliveries wait,
+    /// pending, until they are loaded). A plugin compiling a new version keeps its loaded
+    /// version's subscriptions until the new one replaces it.
     pub fn subscribers(&self, event_type: &str) -> Vec<String> {
-        self.by_name
+        let loaded = self
+            .by_name
             .values()
             .filter(|plugin| plugin.handles(event_type))
-            .map(|plugin| plugin.name().to_owned())
-            .collect()
+            .map(|plugin| plugin.name().to_owned());
+        let compiling = self
+            .compiling
+            .iter()
+            .filter(|(name, _)| !self.by_name.contains_key(*name))
+            .filter(|(_, compiling)| {
+                compiling
+                    .subscriptions
+                    .as_ref()
+                    .is_some_and(|subscriptions| subscriptions.matches(event_type))
+            })
+            .map(|(name, _)| name.clone());
+        let mut names: Vec<String> = loaded.chain(compiling).collect();
+        names.sort();
+        names
+    }
+
+    /// The plugins being loaded in the background now, by name (a plugin may be both loaded and
+    /// compiling: its new version is compiling while the previous one runs).
+    pub fn compiling(&self) -> &BTreeMap<String, Compiling> {
+        &self.compiling
     }
 
     /// The plugin called `name`.
@@ -74,14 +117,56 @@ impl Registry {
         )
     }
 
-    /// Adds `plugin`, replacing the one of the same name; returns the replaced one.
-    pub(crate) fn insert(&self, plugin: Arc<Plugin>) -> Option<Arc<Plugin>> {
-        self.update(|plugins| plugins.insert(plugin.name().to_owned(), plugin))
+    /// Removes the plugin called `name`, and its load in progress if any; returns the plugin.
+    pub(crate) fn remove(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.update(|set| {
+            set.compiling.remove(name);
+            set.by_name.remove(name)
+        })
     }
 
-    /// Removes the plugin called `name`; returns it.
-    pub(crate) fn remove(&self, name: &str) -> Option<Arc<Plugin>> {
-        self.update(|plugins| plugins.remove(name))
+    /// Records that a load of `name` started, replacing any earlier load of it in progress.
+    pub(crate) fn start_compiling(&self, name: &str, compiling: Compiling) {
+        self.update(|set| set.compiling.insert(name.to_owned(), compiling));
+    }
+
+    /// Sets the subscriptions of the load `generation` of `name`, once known; `false` when that
+    /// load is no longer the latest one (a newer load started, or the plugin was removed).
+    pub(crate) fn known_subscriptions(
+        &self,
+        name: &str,
+        generation: u64,
+        subscriptions: Subscriptions,
+    ) -> bool {
+        self.update(|set| match set.compiling.get_mut(name) {
+            Some(compiling) if compiling.generation == generation => {
+                compiling.subscriptions = Some(subscriptions);
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// Ends the load `generation` of `name`: its plugin replaces the loaded one in the same swap
+    /// (ingest never sees the plugin neither loaded nor compiling), or, on `None`, the plugin is
+    /// no longer compiling and the loaded version stays. Returns `None` when that load is no
+    /// longer the latest one (nothing changes); else `Some` of the replaced version.
+    pub(crate) fn finish_compiling(
+        &self,
+        name: &str,
+        generation: u64,
+        plugin: Option<Arc<Plugin>>,
+    ) -> Option<Option<Arc<Plugin>>> {
+        self.update(|set| {
+            if set.compiling.get(name).map(|c| c.generation) != Some(generation) {
+                return None;
+            }
+            set.compiling.remove(name);
+            Some(match plugin {
+                Some(plugin) => set.by_name.insert(name.to_owned(), plugin),
+                None => set.by_name.get(name).cloned(),
+            })
+        })
     }
 
     /// Records that the last load of `name` failed.
@@ -108,14 +193,17 @@ impl Registry {
             .clone()
     }
 
-    fn update<T>(&self, change: impl FnOnce(&mut BTreeMap<String, Arc<Plugin>>) -> T) -> T {
+    fn update<T>(&self, change: impl FnOnce(&mut PluginSet) -> T) -> T {
         let mut current = self
             .current
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
-        let mut by_name = current.by_name.clone();
-        let result = change(&mut by_name);
-        *current = Arc::new(PluginSet { by_name });
+        let mut set = PluginSet {
+            by_name: current.by_name.clone(),
+            compiling: current.compiling.clone(),
+        };
+        let result = change(&mut set);
+        *current = Arc::new(set);
         result
     }
 }

@@ -1,5 +1,7 @@
 //! Hot reload: the plugin folder is scanned every `plugins.reload_interval`; a plugin whose
-//! `.wasm` or manifest changed is loaded again, one whose `.wasm` is gone is unloaded.
+//! `.wasm` or manifest changed is loaded again, one whose `.wasm` is gone is unloaded. Loads run
+//! in the background ([`super::background`]): a scan starts them and returns, so the first scan
+//! at start does not hold the host back while a big component compiles.
 //!
 //! Polling rather than filesystem notifications: it behaves the same on every filesystem
 //! (including network and container mounts). A file caught half-written fails to load, is
@@ -19,8 +21,12 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use smartreach_plugin_runtime::Runtime;
+use smartreach_store::Store;
+use tokio::task::JoinHandle;
 
-use super::{LoadFailure, Registry};
+use super::Registry;
+use super::background::{Load, Loader};
+use super::registry::Compiling;
 
 /// What identifies a version of a file: which file it is (device, inode), its size, its
 /// modification time and its status-change time (which no tool can set back: every write and
@@ -67,35 +73,75 @@ struct Seen {
 /// Keeps the [`Registry`] in step with the plugin folder.
 pub struct Watcher {
     dir: PathBuf,
-    runtime: Arc<Runtime>,
-    registry: Arc<Registry>,
+    loader: Loader,
     seen: BTreeMap<String, Seen>,
+    /// The load in progress of each plugin, to stop when its files change again or go.
+    loads: BTreeMap<String, JoinHandle<()>>,
+    /// One per load whose files are still being read (see [`Watcher::prepared`]).
+    preparing: Vec<tokio::sync::oneshot::Receiver<()>>,
+    generation: u64,
 }
 
 /// What one scan changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ScanReport {
-    /// Plugins loaded or reloaded.
-    pub loaded: Vec<String>,
+    /// Plugins whose load (or reload) started in the background.
+    pub loading: Vec<String>,
     /// Plugins unloaded.
     pub removed: Vec<String>,
-    /// Files that failed to load.
-    pub failed: Vec<PathBuf>,
 }
 
 impl Watcher {
     /// A watcher of `dir` that has seen nothing yet: its first [`Watcher::scan`] loads everything.
+    /// Events received while a new plugin of unknown subscriptions compiles are not queued for it
+    /// (see [`Watcher::backfill_into`]).
     pub fn new(dir: PathBuf, runtime: Arc<Runtime>, registry: Arc<Registry>) -> Self {
         Self {
             dir,
-            runtime,
-            registry,
+            loader: Loader {
+                runtime,
+                registry,
+                store: None,
+            },
             seen: BTreeMap::new(),
+            loads: BTreeMap::new(),
+            preparing: Vec::new(),
+            generation: 0,
         }
     }
 
-    /// Loads what is new or changed, unloads what is gone.
-    pub async fn scan(&mut self) -> ScanReport {
+    /// Queues for a new plugin, in `store`, the events received while it compiled, when its
+    /// subscriptions were not known before (see [`super::background`]).
+    pub fn backfill_into(mut self, store: Arc<dyn Store>) -> Self {
+        self.loader.store = Some(store);
+        self
+    }
+
+    /// Waits until every load started so far has read its plugin's files (a few tens of ms for
+    /// 18 MB): from then on, the subscriptions known before compiling (the manifest's `events`, or
+    /// the cache's remembered declaration) are in the registry, so ingest queues deliveries for
+    /// those plugins while they compile. The host waits for this once, before it listens.
+    pub async fn prepared(&mut self) {
+        for preparing in self.preparing.drain(..) {
+            let _ = preparing.await;
+        }
+    }
+
+    /// Whether a load started by a scan is still running.
+    pub fn is_loading(&self) -> bool {
+        self.loads.values().any(|load| !load.is_finished())
+    }
+
+    /// Starts loading what is new or changed, in the background, and unloads what is gone.
+    /// Returns at once; each load swaps its plugin in (or records its failure) when it is done.
+    pub fn scan(&mut self) -> ScanReport {
+        self.loads.retain(|_, load| !load.is_finished());
+        self.preparing.retain_mut(|preparing| {
+            matches!(
+                preparing.try_recv(),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty)
+            )
+        });
         let mut report = ScanReport::default();
         let now = match list(&self.dir) {
             Ok(now) => now,
@@ -116,8 +162,13 @@ impl Watcher {
             .collect();
         for name in gone {
             self.seen.remove(&name);
-            self.registry.clear_failure(&name);
-            if self.registry.remove(&name).is_some() {
+            let registry = &self.loader.registry;
+            registry.clear_failure(&name);
+            let was_loading = self.loads.remove(&name).is_some_and(|load| {
+                load.abort();
+                true
+            });
+            if registry.remove(&name).is_some() || was_loading {
                 tracing::info!(
                     plugin = %name,
                     "plugin unloaded: its .wasm was removed; its queued deliveries stay pending until it is back"
@@ -131,45 +182,33 @@ impl Watcher {
             }
             self.seen.insert(name.clone(), seen);
             let path = self.dir.join(format!("{name}.wasm"));
-            match self.runtime.load_file(&path).await {
-                Ok((plugin, cache)) => {
-                    let plugin = Arc::new(plugin);
-                    let hash = plugin.content_hash().to_owned();
-                    let subscriptions = format!("{:?}", plugin.subscriptions());
-                    self.registry.clear_failure(&name);
-                    match self.registry.insert(plugin) {
-                        Some(old) => tracing::info!(
-                            plugin = %name, hash = %hash, previous = %old.content_hash(), ?cache,
-                            %subscriptions, "plugin reloaded"
-                        ),
-                        None => tracing::info!(
-                            plugin = %name, hash = %hash, ?cache, %subscriptions, "plugin loaded"
-                        ),
-                    }
-                    report.loaded.push(name);
-                }
-                Err(err) => {
-                    let active = self.registry.snapshot().get(&name).map(|old| {
-                        format!("the previous version {} stays active", old.content_hash())
-                    });
-                    tracing::error!(
-                        plugin = %name,
-                        file = %path.display(),
-                        error = %err,
-                        "plugin not loaded: {err}; {}",
-                        active.as_deref().unwrap_or("no version of it is active")
-                    );
-                    self.registry.set_failure(
-                        &name,
-                        LoadFailure {
-                            file: path.display().to_string(),
-                            message: err.to_string(),
-                            at: smartreach_store::now_ms(),
-                        },
-                    );
-                    report.failed.push(path);
-                }
+            self.generation += 1;
+            let (prepared, preparing) = tokio::sync::oneshot::channel();
+            self.preparing.push(preparing);
+            let load = Load {
+                name: name.clone(),
+                path,
+                generation: self.generation,
+                since: smartreach_store::now_ms(),
+                prepared: Some(prepared),
+            };
+            self.loader.registry.start_compiling(
+                &name,
+                Compiling {
+                    file: load.path.display().to_string(),
+                    since: load.since,
+                    subscriptions: None,
+                    generation: load.generation,
+                },
+            );
+            // A load of an older version still running is stopped: its result would be dropped
+            // anyway (the registry keeps only the latest load's).
+            if let Some(older) = self.loads.remove(&name) {
+                older.abort();
             }
+            let task = tokio::spawn(self.loader.clone().run(load));
+            self.loads.insert(name.clone(), task);
+            report.loading.push(name);
         }
         report
     }

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the store answers and the plugins are loaded).
+//! `/healthz` (the process answers) and `/readyz` (the store answers and the plugin folder has
+//! been read; the plugins still compiling are named, and do not make the host unready).
 
 mod headroom;
 
@@ -25,10 +26,16 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// 200 when the store commits (a round trip through its writer, and, for SQLite, room on its
-/// filesystem for the largest webhook the host accepts) and the plugin folder has been loaded,
+/// filesystem for the largest webhook the host accepts) and the plugin folder has been read,
 /// else 503.
+///
+/// Plugins still compiling are listed (`compiling`, by name) but leave the host ready: ingest is
+/// durable, so a load balancer should send webhooks to a host whose big plugins still compile;
+/// their deliveries wait, pending, until they are loaded.
 pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
-    let plugins = app.registry.snapshot().len();
+    let snapshot = app.registry.snapshot();
+    let plugins = snapshot.len();
+    let compiling: Vec<&String> = snapshot.compiling().keys().collect();
     let needed =
         headroom::needed_for_one_webhook(app.ingest.max_body_bytes, app.ingest.max_items, plugins);
     let store = match (app.store.ping().await, &app.store_target) {
@@ -53,6 +60,7 @@ pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Value>) {
             "store": match &store { Ok(()) => "ok".to_owned(), Err(err) => err.clone() },
             "plugins_loaded": loaded,
             "plugins": plugins,
+            "compiling": compiling,
         })),
     )
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod capture;
+pub mod examples;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
