@@ -27,6 +27,10 @@ use support::{BATCH, SOON, eventually_or};
 /// A password no output may show.
 const PASSWORD: &str = "s3cret-pw-4711";
 
+/// How long the lost-database test keeps the database away while counting the host's claim
+/// errors.
+const OUTAGE_LOG: Duration = Duration::from_secs(3);
+
 /// How long a start that must fail may take (the connect timeout is 10 s).
 const START_FAILS_WITHIN: Duration = Duration::from_secs(30);
 
@@ -205,7 +209,7 @@ fn a_lost_database_answers_503_and_the_host_recovers_when_it_is_back() {
         acknowledged += 1;
     }
     // Delivered first: an attempt whose outcome cannot be recorded runs again only when its
-    // lease expires (minutes), which is not what this test is about.
+    // lease expires, which is not what this test is about.
     eventually_or("the first 3 delivered", SOON, || {
         match deliveries_in(&db, "done") {
             3 => Ok(()),
@@ -214,6 +218,7 @@ fn a_lost_database_answers_503_and_the_host_recovers_when_it_is_back() {
     });
 
     // The database goes away: every connection ended, new ones refused.
+    let (mark, gone) = (host.stderr_mark(), std::time::Instant::now());
     db.allow_connections(false);
     db.terminate_connections();
     for _ in 0..5 {
@@ -228,6 +233,19 @@ fn a_lost_database_answers_503_and_the_host_recovers_when_it_is_back() {
             .as_str()
             .is_some_and(|store| store.contains(db.name()) && !store.contains(PASSWORD)),
         "{ready:?}"
+    );
+
+    // Meanwhile the workers' claims fail: said with a growing pause (on the 1st, 2nd, 4th, 8th...
+    // failure), not once per poll interval (50 ms here: 60 lines in 3 s).
+    let outage = OUTAGE_LOG.saturating_sub(gone.elapsed());
+    std::thread::sleep(outage);
+    let said = host.stderr()[mark..]
+        .matches("cannot claim deliveries")
+        .count();
+    assert!(
+        (1..=6).contains(&said),
+        "{said} claim errors logged in {OUTAGE_LOG:?}: {}",
+        &host.stderr()[mark..]
     );
 
     // Back: the host connects again; what it acknowledges is stored and delivered.

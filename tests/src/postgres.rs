@@ -116,6 +116,17 @@ impl TestDb {
             .get(0)
     }
 
+    /// The first column of every row of `sql` (a number), run in this database.
+    pub fn column(&self, sql: &str) -> Vec<i64> {
+        let url = self.url();
+        self.runtime
+            .block_on(async { connect(&url).await?.query(sql, &[]).await })
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+
     /// Ends every connection to this database but the caller's.
     pub fn terminate_connections(&self) {
         self.on_server(&format!(

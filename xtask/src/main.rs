@@ -25,7 +25,8 @@ usage: cargo xtask <task>
 tasks:
   bench             build in release, load the host over loopback, report throughput, latency,
                     deliveries/s and memory against the targets ([--duration SECS] [--connections N]
-                    [--rate R] [--keep] [--json FILE] [--no-criterion])
+                    [--rate R] [--keep] [--json FILE] [--no-criterion]); --store postgres [--hosts N]
+                    adds the same phases on PostgreSQL with 1 and N (2) hosts, side by side
   bench-plugins     cold compile, cached load and per-event time of the example plugin of each
                     language (Rust, TypeScript, Python), in release ([--events N] [--json FILE])
   codegen           regenerate the committed generated files from schema/

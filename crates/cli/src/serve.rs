@@ -98,6 +98,14 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         // Other hosts' new work wakes this one's dispatcher, as its own ingest does.
         postgres.wake_on_work(Arc::clone(&wake));
     }
+    if generated && opened.postgres.is_some() {
+        tracing::warn!(
+            token_file = %token_file(&config.data_dir).display(),
+            "no [[sources]] configured: this host generated an ingest token of its own, which the \
+             other hosts on this database do not accept; configure the same [[sources]] on every \
+             host behind the load balancer"
+        );
+    }
     if app.admin_token.is_none() {
         tracing::info!("admin API off: set admin.token to turn on /api/v1");
     }
@@ -142,10 +150,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         metrics,
         workers: config.delivery.workers,
         poll_interval: config.delivery.poll_interval,
-        // A delivery claimed ahead waits for at most one run of its plugin, then runs itself; one
-        // that waits longer is handed back while a whole run still fits in its lease.
-        lease: 2 * runtime.config().max_timeout + Duration::from_secs(60),
-        run_margin: runtime.config().max_timeout + Duration::from_secs(30),
+        lease: config.delivery.lease,
         wake,
         grace: config.shutdown_grace,
     };

@@ -168,6 +168,9 @@ pub struct DeliveryConfig {
     pub jitter: f64,
     /// `delivery.poll_interval`: how often idle workers look for due deliveries.
     pub poll_interval: Duration,
+    /// `delivery.lease`: how long a claim holds without being renewed (renewed every third of it
+    /// while held).
+    pub lease: Duration,
 }
 
 /// `[retention]`: pruning of old, finished events.

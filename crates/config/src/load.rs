@@ -108,6 +108,7 @@ mod tests {
         );
         assert_eq!(config.delivery.jitter, 0.2);
         assert_eq!(config.delivery.poll_interval, Duration::from_millis(250));
+        assert_eq!(config.delivery.lease, secs(30));
         assert_eq!(config.plugins.reload_interval, Duration::from_millis(500));
         assert_eq!(config.plugins.max_instances, 64);
         assert_eq!(config.shutdown_grace, secs(30));

@@ -35,6 +35,7 @@ pub(crate) const KEYS: &[&str] = &[
     "delivery.retry_schedule",
     "delivery.jitter",
     "delivery.poll_interval",
+    "delivery.lease",
     "plugins.reload_interval",
     "plugins.max_instances",
     "plugins.cache_dir",
@@ -117,6 +118,7 @@ pub(crate) struct RawDelivery {
     pub retry_schedule: Vec<ConfigDuration>,
     pub jitter: f64,
     pub poll_interval: ConfigDuration,
+    pub lease: ConfigDuration,
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,10 @@ const MIN_SECRET_LEN: usize = 16;
 /// The most `http.max_connections` may be: past the kernel's usual open-files ceiling (2^20).
 const MAX_CONNECTIONS: usize = 1_000_000;
 
+/// The shortest `delivery.lease`: renewed every third of it, a shorter one would have the host
+/// renewing more than once a second, and a store pausing for a second take deliveries away.
+const MIN_LEASE: Duration = Duration::from_secs(3);
+
 const TOKEN_HINT: &str = "use at least 16 random characters from A-Z a-z 0-9 . _ ~ -, \
                           like the output of `openssl rand -hex 24`";
 
@@ -55,6 +59,17 @@ impl Check<'_> {
                 key,
                 "the duration is zero".into(),
                 "use a positive duration, like \"250ms\"",
+            ));
+        }
+        Ok(value)
+    }
+
+    fn lease(&self, key: &str, value: Duration) -> Result<Duration, ConfigError> {
+        if value < MIN_LEASE {
+            return Err(self.invalid(
+                key,
+                format!("the lease is {value:?}, shorter than {MIN_LEASE:?}"),
+                "use 3s or more, like \"30s\" (the host renews it every third of it)",
             ));
         }
         Ok(value)
@@ -132,6 +147,7 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         retry_schedule: raw.delivery.retry_schedule.iter().map(|d| d.0).collect(),
         jitter,
         poll_interval: check.positive("delivery.poll_interval", raw.delivery.poll_interval.0)?,
+        lease: check.lease("delivery.lease", raw.delivery.lease.0)?,
     };
 
     if raw.plugins.max_instances == 0 {
@@ -530,6 +546,8 @@ mod tests {
                 "[delivery]\npoll_interval = \"0ms\"",
                 "delivery.poll_interval",
             ),
+            ("[delivery]\nlease = \"2999ms\"", "delivery.lease"),
+            ("[delivery]\nlease = \"0s\"", "delivery.lease"),
             (
                 "[plugins]\nreload_interval = \"0s\"",
                 "plugins.reload_interval",
@@ -550,7 +568,7 @@ mod tests {
         let path = dir.path().join("hooks.toml");
         std::fs::write(
             &path,
-            "[delivery]\njitter = 1\nretry_schedule = []\n[admin]\ntoken = \"0123456789abcdef\"",
+            "[delivery]\njitter = 1\nretry_schedule = []\nlease = \"3s\"\n[admin]\ntoken = \"0123456789abcdef\"",
         )
         .unwrap();
         let overrides = Overrides {
@@ -560,6 +578,7 @@ mod tests {
         let config = Config::load(&overrides, Vec::new()).unwrap();
         assert_eq!(config.delivery.jitter, 1.0);
         assert!(config.delivery.retry_schedule.is_empty());
+        assert_eq!(config.delivery.lease, Duration::from_secs(3));
         assert_eq!(config.admin_token.as_deref(), Some("0123456789abcdef"));
         assert_eq!(config.data_dir, Path::new("data"));
     }

@@ -77,7 +77,7 @@ pub(super) async fn deliver(
     match store.complete(&owner, record, now_ms()).await {
         Ok(true) => {}
         Ok(false) => tracing::warn!(
-            "the delivery's lease was taken over while it ran (it ran longer than its lease); the other claim records it"
+            "the delivery was taken over by another claim while it ran (this host could not renew its lease before it ended: was the store unreachable?); the other claim records it"
         ),
         Err(err) => tracing::error!(
             error = %err,

@@ -17,9 +17,11 @@
 //! `limits.max_concurrency` at once and `delivery.workers` in all. The loop claims ahead (see
 //! [`slots`]): up to twice a plugin's concurrency, again once it holds no more than its
 //! concurrency. It claims as soon as a delivery finishes or a webhook arrives, else every
-//! `delivery.poll_interval` (for retries coming due).
+//! `delivery.poll_interval` (for retries coming due). Every third of `delivery.lease` it renews
+//! the leases of everything it holds ([`heartbeat`]), so a claim outlives no host that died.
 
 mod deliver;
+mod heartbeat;
 pub mod plugins;
 pub mod retention;
 mod retry;
@@ -38,7 +40,12 @@ pub use retry::RetrySchedule;
 pub use shutdown::Shutdown;
 
 use crate::plugins::{PluginSet, Registry};
+use heartbeat::Heartbeat;
 use slots::Slots;
+
+/// The longest pause between claims while claiming fails (the store is unreachable): the pause
+/// grows by `delivery.poll_interval` with each failure up to this.
+const MAX_CLAIM_BACKOFF: Duration = Duration::from_secs(5);
 
 /// The delivery workers of one host.
 pub struct Dispatcher {
@@ -56,12 +63,9 @@ pub struct Dispatcher {
     pub workers: usize,
     /// How often to look for due deliveries when nothing wakes the loop.
     pub poll_interval: Duration,
-    /// How long a claim holds before another host may take the delivery over.
+    /// How long a claim holds unrenewed before another host may take the delivery over; renewed
+    /// every third of it while held.
     pub lease: Duration,
-    /// The longest one run takes (the runtime's timeout ceiling) plus time to record it: a
-    /// delivery waiting for a slot with less of its lease left than this is handed back instead
-    /// of started, so that its lease never ends while this host still holds it.
-    pub run_margin: Duration,
     /// Woken when a webhook was stored.
     pub wake: Arc<Notify>,
     /// How long a shutdown waits for deliveries in flight.
@@ -74,13 +78,17 @@ impl Dispatcher {
     pub async fn run(self, shutdown: Shutdown) {
         let mut running: JoinSet<()> = JoinSet::new();
         let mut slots = Slots::default();
+        let mut heartbeat = Heartbeat::new(self.lease);
         let mut rotation = 0usize;
+        let mut claim_failures = 0u32;
         while !shutdown.is_triggered() {
             while let Some(done) = running.try_join_next_with_id() {
                 slots.finished(done);
             }
+            self.renew(&mut heartbeat, &mut slots).await;
             let plugins = self.registry.snapshot();
-            self.start_waiting(&plugins, &mut slots, &mut running).await;
+            self.start_waiting(&plugins, &mut slots, &heartbeat, &mut running)
+                .await;
             let requests = self.requests(&plugins, &slots, rotation);
             rotation = rotation.wrapping_add(1);
             let wanted: u32 = requests.iter().map(|request| request.limit).sum();
@@ -94,6 +102,13 @@ impl Dispatcher {
                     .await
                 {
                     Ok(claimed) => {
+                        if claim_failures > 0 {
+                            tracing::info!(
+                                failures = claim_failures,
+                                "claiming deliveries works again"
+                            );
+                            claim_failures = 0;
+                        }
                         claimed_all = claimed.len() as u32 == wanted;
                         for delivery in claimed {
                             let id = delivery.delivery_id;
@@ -105,10 +120,21 @@ impl Dispatcher {
                                 );
                             }
                         }
-                        self.start_waiting(&plugins, &mut slots, &mut running).await;
+                        self.start_waiting(&plugins, &mut slots, &heartbeat, &mut running)
+                            .await;
                     }
                     Err(err) => {
-                        tracing::error!(error = %err, "cannot claim deliveries; trying again");
+                        claim_failures = claim_failures.saturating_add(1);
+                        // Said on the 1st, 2nd, 4th, 8th... failure in a row: a store down for an
+                        // hour is not an hour of errors every few seconds.
+                        if claim_failures.is_power_of_two() {
+                            tracing::error!(
+                                error = %err,
+                                failures = claim_failures,
+                                retry_in_ms = self.claim_pause(claim_failures).as_millis() as u64,
+                                "cannot claim deliveries; trying again"
+                            );
+                        }
                     }
                 }
             }
@@ -118,7 +144,8 @@ impl Dispatcher {
                 tokio::select! {
                     Some(done) = running.join_next_with_id() => slots.finished(done),
                     _ = self.wake.notified() => {}
-                    _ = self.until_overdue(&slots) => {}
+                    _ = self.until_overdue(&slots, &heartbeat) => {}
+                    _ = heartbeat.wait() => {}
                     _ = shutdown.wait() => {}
                 }
                 continue;
@@ -126,17 +153,25 @@ impl Dispatcher {
             tokio::select! {
                 _ = self.wake.notified() => {}
                 Some(done) = running.join_next_with_id() => slots.finished(done),
-                _ = tokio::time::sleep(self.poll_interval) => {}
-                _ = self.until_overdue(&slots) => {}
+                _ = tokio::time::sleep(self.claim_pause(claim_failures)) => {}
+                _ = self.until_overdue(&slots, &heartbeat) => {}
+                _ = heartbeat.wait() => {}
                 _ = shutdown.wait() => {}
             }
         }
-        self.drain(running).await;
+        self.drain(running, slots, heartbeat).await;
+    }
+
+    /// How long to wait before claiming again after `failures` failed claims in a row: the poll
+    /// interval, growing with each failure, at most [`MAX_CLAIM_BACKOFF`].
+    fn claim_pause(&self, failures: u32) -> Duration {
+        let pause = self.poll_interval.saturating_mul(failures.max(1));
+        pause.min(MAX_CLAIM_BACKOFF.max(self.poll_interval))
     }
 
     /// Sleeps until the first waiting delivery is due to be handed back (forever when none waits).
-    async fn until_overdue(&self, slots: &Slots) {
-        match slots.next_overdue(self.margin_ms()) {
+    async fn until_overdue(&self, slots: &Slots, heartbeat: &Heartbeat) {
+        match slots.next_overdue(heartbeat.margin_ms()) {
             Some(at) => {
                 let wait = u64::try_from(at - now_ms()).unwrap_or(0);
                 tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -145,25 +180,22 @@ impl Dispatcher {
         }
     }
 
-    fn margin_ms(&self) -> i64 {
-        i64::try_from(self.run_margin.as_millis()).unwrap_or(i64::MAX)
-    }
-
     /// Starts claimed deliveries in their plugins' free slots, within the workers. Deliveries
-    /// claimed for a plugin that has been unloaded since go back to pending, and so do those that
-    /// waited so long that a run might outlast their lease.
+    /// claimed for a plugin that has been unloaded since go back to pending, and so do those
+    /// whose lease is about to end unrenewed (the heartbeat could not reach the store).
     async fn start_waiting(
         &self,
         plugins: &PluginSet,
         slots: &mut Slots,
+        heartbeat: &Heartbeat,
         running: &mut JoinSet<()>,
     ) {
         self.requeue(slots.take_handed_back()).await;
-        let overdue = slots.take_overdue(now_ms(), self.margin_ms());
+        let overdue = slots.take_overdue(now_ms(), heartbeat.margin_ms());
         if !overdue.is_empty() {
             tracing::info!(
                 deliveries = overdue.len(),
-                "claimed deliveries waited too long for a slot to run within their lease; handed back"
+                "claimed deliveries whose leases could not be renewed are about to expire; handed back"
             );
             self.requeue(overdue).await;
         }
@@ -244,7 +276,12 @@ impl Dispatcher {
         requests
     }
 
-    async fn drain(&self, mut running: JoinSet<()>) {
+    /// Hands back what waits for a slot, then waits up to the grace period for what runs (renewing
+    /// its leases meanwhile, so no other host takes it over), and releases what is left.
+    async fn drain(&self, mut running: JoinSet<()>, mut slots: Slots, mut heartbeat: Heartbeat) {
+        for plugin in slots.waiting_plugins() {
+            self.requeue(slots.take_waiting(&plugin)).await;
+        }
         if !running.is_empty() {
             tracing::info!(
                 in_flight = running.len(),
@@ -253,7 +290,15 @@ impl Dispatcher {
             );
         }
         let waited = tokio::time::timeout(self.grace, async {
-            while running.join_next().await.is_some() {}
+            loop {
+                tokio::select! {
+                    done = running.join_next_with_id() => match done {
+                        Some(done) => slots.finished(done),
+                        None => break,
+                    },
+                    _ = heartbeat.wait() => self.renew(&mut heartbeat, &mut slots).await,
+                }
+            }
         })
         .await;
         if waited.is_err() {

@@ -108,6 +108,34 @@ impl Slots {
         taken
     }
 
+    /// Every delivery held, running or waiting: whose leases the heartbeat renews.
+    pub(super) fn held_ids(&self) -> Vec<i64> {
+        self.held_ids.iter().copied().collect()
+    }
+
+    /// The store renewed the leases of `renewed` until `until`: waiting deliveries among them now
+    /// hold until then; waiting deliveries not among them were taken over by another claim and
+    /// are dropped (never started here). Returns how many were dropped.
+    pub(super) fn renewed(&mut self, renewed: &[i64], until: Timestamp) -> usize {
+        let renewed: HashSet<i64> = renewed.iter().copied().collect();
+        let mut lost = Vec::new();
+        for queue in self.waiting.values_mut() {
+            queue.retain_mut(|delivery| {
+                if renewed.contains(&delivery.delivery_id) {
+                    delivery.lease_until = until;
+                    true
+                } else {
+                    lost.push(delivery.delivery_id);
+                    false
+                }
+            });
+        }
+        for &id in &lost {
+            self.let_go(id);
+        }
+        lost.len()
+    }
+
     /// Delivery `delivery_id` of `plugin` started as `task`.
     pub(super) fn started(&mut self, task: tokio::task::Id, plugin: String, delivery_id: i64) {
         *self.running.entry(plugin.clone()).or_default() += 1;
@@ -291,6 +319,36 @@ mod tests {
         assert_eq!(handed_back[0].delivery_id, 1);
         assert!(slots.take_handed_back().is_empty());
         assert!(slots.claimed(delivery(1, "a")), "finished: no longer held");
+    }
+
+    #[tokio::test]
+    async fn a_renewal_extends_what_it_renewed_and_drops_what_is_no_longer_held() {
+        let mut slots = Slots::default();
+        for id in 1..=3 {
+            assert!(slots.claimed(leased(id, "a", 1_000)));
+        }
+        let running = slots.next_to_start("a", 1).unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        let handle = tasks.spawn(async {});
+        slots.started(handle.id(), "a".to_owned(), running.delivery_id);
+        let mut held = slots.held_ids();
+        held.sort_unstable();
+        assert_eq!(held, [1, 2, 3], "running and waiting alike");
+
+        // The store renewed 1 (running) and 3, not 2: another host took 2 over.
+        assert_eq!(slots.renewed(&[1, 3], 9_000), 1);
+        assert_eq!(slots.held_of("a"), 2);
+        assert_eq!(
+            slots.next_overdue(500),
+            Some(8_500),
+            "the renewed lease counts"
+        );
+        assert!(slots.take_overdue(5_000, 500).is_empty());
+        assert_eq!(slots.next_to_start("a", 2).map(|d| d.delivery_id), Some(3));
+        assert!(
+            slots.claimed(leased(2, "a", 20_000)),
+            "2 is no longer held here"
+        );
     }
 
     #[test]

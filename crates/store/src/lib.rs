@@ -63,10 +63,12 @@ use async_trait::async_trait;
 ///   waiting once the earlier one is finished (`done`, `skipped`) or dead. A delivery without a
 ///   prospect is ordered with nothing.
 /// - **Leases.** A claimed delivery is `running` and held by one owner (a host's name) until its
-///   lease ends. [`Store::complete`] and [`Store::requeue`] act only on deliveries still held by
-///   the calling owner: once another owner took the delivery over (after the lease expired), the
-///   first owner's calls change nothing and say so. A lease that expired but that nobody took
-///   over yet is still held: its owner may complete it.
+///   lease ends; the owner keeps it held for longer by renewing the lease ([`Store::renew`]) while
+///   it runs, so a lease can be short (a dead host's work is taken over soon) whatever a plugin's
+///   run takes. [`Store::complete`], [`Store::requeue`] and [`Store::renew`] act only on
+///   deliveries still held by the calling owner: once another owner took the delivery over (after
+///   the lease expired), the first owner's calls change nothing and say so. A lease that expired
+///   but that nobody took over yet is still held: its owner may complete or renew it.
 /// - **Idempotence.** Doing it again does no harm: an ingest of the same body from the same
 ///   source within the window is a redelivery; a complete, requeue or release of a delivery no
 ///   longer held changes nothing; a delivery is replayed once; a backfill or a replay of dead
@@ -139,6 +141,17 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
         now: Timestamp,
     ) -> Result<u64, StoreError>;
+
+    /// Moves the end of the leases of `delivery_ids` held by `owner` to `until` (the owner's
+    /// heartbeat), in one transaction. Only deliveries still `running` under `owner` change (a
+    /// lease that ended but that nobody took over included); returns their ids, so the owner
+    /// learns which of its runs were taken over by another owner and are no longer its own.
+    async fn renew(
+        &self,
+        owner: &str,
+        delivery_ids: Vec<i64>,
+        until: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
 
     /// Returns every delivery held by `owner` to `pending`, due at `now` (a shutdown that could
     /// not wait for them), in one transaction. No attempt is counted. Returns how many.

@@ -47,6 +47,8 @@ pub struct Config {
     pub retry_schedule: Vec<Duration>,
     /// `delivery.poll_interval`.
     pub poll_interval: String,
+    /// `delivery.lease` (e.g. `"3s"`); `None` keeps the host's default.
+    pub lease: Option<String>,
     /// `plugins.reload_interval`.
     pub reload_interval: String,
     /// `shutdown.grace_period`.
@@ -89,6 +91,7 @@ impl Default for Config {
             workers: 16,
             retry_schedule: RETRY_SCHEDULE.to_vec(),
             poll_interval: "50ms".to_owned(),
+            lease: None,
             reload_interval: "200ms".to_owned(),
             grace_period: "5s".to_owned(),
             log_format: "json".to_owned(),
@@ -172,11 +175,16 @@ impl Config {
             }
         }
         text.push_str(&format!(
-            "\n[delivery]\nworkers = {}\nretry_schedule = {}\njitter = 0.0\npoll_interval = {}\n\
-             \n[plugins]\nreload_interval = {}\n",
+            "\n[delivery]\nworkers = {}\nretry_schedule = {}\njitter = 0.0\npoll_interval = {}\n",
             self.workers,
             toml_list(&schedule),
             string(&self.poll_interval),
+        ));
+        if let Some(lease) = &self.lease {
+            text.push_str(&format!("lease = {}\n", string(lease)));
+        }
+        text.push_str(&format!(
+            "\n[plugins]\nreload_interval = {}\n",
             string(&self.reload_interval),
         ));
         text.push_str(&format!(

@@ -31,9 +31,10 @@ pub struct HostDir {
 impl HostDir {
     /// Creates the folder with `event-log.wasm` (from `plugin_build`, the folder holding
     /// `event_log.wasm`) and its manifest as the only plugin, and a configuration that sets only
-    /// the listen address (a free loopback port), the folders and one source; everything else,
-    /// the store included, stays on the defaults.
-    pub fn create(plugin_build: &Path, manifest: &Path) -> Result<Self> {
+    /// the listen address (a free loopback port), the folders, one source and, when given, the
+    /// store's URL; everything else (without a URL the store too: SQLite in the data folder) stays
+    /// on the defaults.
+    pub fn create(plugin_build: &Path, manifest: &Path, store_url: Option<&str>) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("smartreach-hooks-bench-")
             .tempdir()
@@ -46,7 +47,7 @@ impl HostDir {
             .with_context(|| format!("copying {}", wasm.display()))?;
         fs::copy(manifest, plugins.join("event-log.toml"))
             .with_context(|| format!("copying {}", manifest.display()))?;
-        let config = format!(
+        let mut config = format!(
             "listen = \"127.0.0.1:0\"\n\
              data_dir = {}\n\
              plugin_dir = {}\n\
@@ -58,6 +59,9 @@ impl HostDir {
             toml_string(&plugins.to_string_lossy()),
             toml_string(TOKEN),
         );
+        if let Some(url) = store_url {
+            config.push_str(&format!("\n[store]\nurl = {}\n", toml_string(url)));
+        }
         fs::write(path.join("smartreach-hooks.toml"), config)
             .context("writing the host's configuration")?;
         Ok(Self {
@@ -141,7 +145,13 @@ pub fn cpu_time(pid: Option<u32>) -> Duration {
     Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / TICKS_PER_SECOND)
 }
 
-/// Samples the host's `VmRSS` every 100 ms on a thread of its own, keeping the peak per stage.
+/// User + system CPU time the processes `pids` have used so far, together.
+pub fn cpu_time_of(pids: &[u32]) -> Duration {
+    pids.iter().map(|&pid| cpu_time(Some(pid))).sum()
+}
+
+/// Samples each host's `VmRSS` every 100 ms on a thread of its own, keeping the largest of one
+/// host per stage.
 pub struct RssSampler {
     stop: Arc<AtomicBool>,
     stage: Arc<AtomicUsize>,
@@ -153,19 +163,24 @@ impl RssSampler {
     /// How often the sampler reads `/proc/PID/status`.
     const EVERY: Duration = Duration::from_millis(100);
 
-    /// Starts sampling `pid`, with `stages` stages (indices `0..stages`), at stage 0.
-    pub fn start(pid: u32, stages: usize) -> Self {
+    /// Starts sampling `pids`, with `stages` stages (indices `0..stages`), at stage 0.
+    pub fn start(pids: Vec<u32>, stages: usize) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stage = Arc::new(AtomicUsize::new(0));
+        let largest = move || {
+            pids.iter()
+                .filter_map(|&pid| status_field(pid, "VmRSS:").ok())
+                .max()
+        };
         let mut first = vec![0; stages];
         // One sample now, so that stage 0 has one however soon the next stage starts.
-        first[0] = status_field(pid, "VmRSS:").unwrap_or(0);
+        first[0] = largest().unwrap_or(0);
         let peaks = Arc::new(Mutex::new(first));
         let thread = {
             let (stop, stage, peaks) = (Arc::clone(&stop), Arc::clone(&stage), Arc::clone(&peaks));
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    if let Ok(rss) = status_field(pid, "VmRSS:") {
+                    if let Some(rss) = largest() {
                         let mut peaks = peaks.lock().unwrap_or_else(|poison| poison.into_inner());
                         let index = stage.load(Ordering::Relaxed).min(peaks.len() - 1);
                         peaks[index] = peaks[index].max(rss);

@@ -1,7 +1,9 @@
 //! The load generator: HTTP/1.1 keep-alive POSTs of distinct webhooks over loopback with the
 //! hyper client, in a closed loop (a fixed number of connections, each sending its next request
 //! when the last one is answered) or an open loop (requests scheduled on a fixed timeline,
-//! whatever the answers do).
+//! whatever the answers do). With several hosts, connections (closed loop) and requests (open
+//! loop) go to them round-robin, each host on its own port: no load balancer in between. The id
+//! of every acknowledged webhook is kept, to look for it in the store afterwards.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -91,16 +93,18 @@ impl Bodies {
 #[derive(Clone)]
 pub struct Generator {
     client: Client<HttpConnector, Full<Bytes>>,
-    url: Uri,
-    base: Arc<str>,
+    /// The ingest URL of each host.
+    urls: Arc<[Uri]>,
+    /// `http://ADDR` of each host.
+    bases: Arc<[String]>,
     bodies: Arc<Bodies>,
 }
 
 /// What one request came to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Answer {
-    /// A 2xx: stored (202) or recognised as a redelivery (200).
-    Acknowledged(StatusCode),
+    /// A 2xx: stored (202) or recognised as a redelivery (200), with the `webhook_id` answered.
+    Acknowledged(StatusCode, Option<Box<str>>),
     /// Any other status.
     Refused(StatusCode),
     /// No answer: connection failure or timeout.
@@ -122,6 +126,9 @@ pub struct PhaseResult {
     pub failed: u64,
     /// Latency of every answered request, in microseconds, sorted.
     pub latencies_us: Vec<u64>,
+    /// The `webhook_id` of every acknowledged webhook (a 2xx without one counts in
+    /// `acknowledged` only, and so as lost when the store is checked).
+    pub acknowledged_ids: Vec<Box<str>>,
     /// From the first send (or scheduled send) to the last answer.
     pub elapsed: Duration,
     /// Open loop: sends more than [`LATE`] behind their schedule.
@@ -150,11 +157,12 @@ impl PhaseResult {
     /// Counts one answer; keeps its latency unless there was none.
     fn record(&mut self, answer: Answer, latency: Duration) {
         match answer {
-            Answer::Acknowledged(status) => {
+            Answer::Acknowledged(status, id) => {
                 self.acknowledged += 1;
                 if status == StatusCode::OK {
                     self.duplicates += 1;
                 }
+                self.acknowledged_ids.extend(id);
             }
             Answer::Refused(status) => {
                 let code = status.as_u16();
@@ -184,6 +192,7 @@ impl PhaseResult {
             }
         }
         self.latencies_us.extend(other.latencies_us);
+        self.acknowledged_ids.extend(other.acknowledged_ids);
     }
 }
 
@@ -195,8 +204,9 @@ pub fn now_ms() -> i64 {
 }
 
 impl Generator {
-    /// A generator posting to the host at `addr` with `token`.
-    pub fn new(addr: SocketAddr, token: &str, bodies: Bodies) -> Self {
+    /// A generator posting to the hosts at `addrs` (at least one) with `token`.
+    pub fn new(addrs: &[SocketAddr], token: &str, bodies: Bodies) -> Self {
+        assert!(!addrs.is_empty(), "a generator needs a host");
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
@@ -205,18 +215,36 @@ impl Generator {
             .build(connector);
         Self {
             client,
-            url: format!("http://{addr}/hooks/smartreach/{token}")
-                .parse()
-                .expect("a valid URL"),
-            base: format!("http://{addr}").into(),
+            urls: addrs
+                .iter()
+                .map(|addr| {
+                    format!("http://{addr}/hooks/smartreach/{token}")
+                        .parse()
+                        .expect("a valid URL")
+                })
+                .collect(),
+            bases: addrs.iter().map(|addr| format!("http://{addr}")).collect(),
             bodies: Arc::new(bodies),
         }
     }
 
-    /// Waits until `GET /readyz` answers 200 (store answering, plugins loaded).
+    /// Waits until `GET /readyz` of every host answers 200 (store answering, plugins loaded).
     pub async fn wait_ready(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let uri: hyper::Uri = format!("{}/readyz", self.base).parse()?;
+        for base in self.bases.iter() {
+            self.wait_host_ready(base, deadline, timeout).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until `GET BASE/readyz` answers 200, or `deadline`.
+    async fn wait_host_ready(
+        &self,
+        base: &str,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<()> {
+        let uri: hyper::Uri = format!("{base}/readyz").parse()?;
         loop {
             let request = Request::get(uri.clone()).body(Full::new(Bytes::new()))?;
             if let Ok(response) = self.client.request(request).await {
@@ -227,27 +255,30 @@ impl Generator {
                 }
             }
             if Instant::now() > deadline {
-                bail!("GET /readyz did not answer 200 within {timeout:?}");
+                bail!("GET {uri} did not answer 200 within {timeout:?}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// Posts one webhook and reads the whole answer.
-    async fn post(&self) -> Answer {
-        let request = Request::post(self.url.clone())
+    /// Posts one webhook to host `host` (round-robin: any index) and reads the whole answer.
+    async fn post(&self, host: usize) -> Answer {
+        let url = &self.urls[host % self.urls.len()];
+        let request = Request::post(url.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(self.bodies.next()))
             .expect("a valid request");
         let exchange = async {
             let response = self.client.request(request).await.ok()?;
             let status = response.status();
-            response.into_body().collect().await.ok()?;
-            Some(status)
+            let body = response.into_body().collect().await.ok()?.to_bytes();
+            Some((status, body))
         };
         match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
-            Ok(Some(status)) if status.is_success() => Answer::Acknowledged(status),
-            Ok(Some(status)) => Answer::Refused(status),
+            Ok(Some((status, body))) if status.is_success() => {
+                Answer::Acknowledged(status, webhook_id(&body))
+            }
+            Ok(Some((status, _))) => Answer::Refused(status),
             Ok(None) | Err(_) => Answer::Failed,
         }
     }
@@ -259,16 +290,17 @@ impl Generator {
         let start = Instant::now();
         let deadline = start + duration;
         let mut senders = tokio::task::JoinSet::new();
-        for _ in 0..connections {
+        for connection in 0..connections {
             let generator = self.clone();
             senders.spawn(async move {
                 let mut result = PhaseResult::default();
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    let answer = generator.post().await;
+                    let answer = generator.post(connection).await;
                     result.sent += 1;
+                    let failed = matches!(answer, Answer::Failed);
                     result.record(answer, sent.elapsed());
-                    if matches!(answer, Answer::Failed) {
+                    if failed {
                         // A host that is gone refuses at once: do not spin.
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
@@ -325,7 +357,7 @@ impl Generator {
             }
             let generator = self.clone();
             requests.push(tokio::spawn(async move {
-                let answer = generator.post().await;
+                let answer = generator.post(index as usize).await;
                 drop(permit);
                 (answer, at.elapsed())
             }));
@@ -346,6 +378,12 @@ impl Generator {
         total.latencies_us.sort_unstable();
         total
     }
+}
+
+/// The `webhook_id` of a 2xx answer's JSON body, if it has one.
+fn webhook_id(body: &[u8]) -> Option<Box<str>> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    answer.get("webhook_id")?.as_str().map(Box::from)
 }
 
 /// The `p`-th percentile (0..=100) of sorted `values`, by nearest rank; 0 when empty.

@@ -2,15 +2,17 @@
 //! verdict; as text for people and as JSON for scripts.
 
 use std::fmt::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::delivery::{Drain, PhaseDelivery, Snapshot};
+use super::Options;
+use super::configuration::{Configuration, Measured};
+use super::database_cpu::DatabaseCpu;
+use super::delivery::{Drain, PhaseDelivery};
 use super::load::{OPEN_LOOP_MAX_IN_FLIGHT, PhaseResult, REQUEST_TIMEOUT, percentile};
 use super::sandbox::Estimate;
-use super::{Options, STAGES, StageCpu};
+use super::stages::{STAGES, StageCpu};
 
 /// Target: acknowledged webhooks per second in the closed loop, at least.
 const TARGET_ACK_RATE: f64 = 10_000.0;
@@ -21,47 +23,20 @@ const TARGET_DELIVERY_RATE: f64 = 5_000.0;
 /// Target: peak resident memory of the host, below (MiB).
 const TARGET_RSS_MIB: f64 = 150.0;
 
-/// Everything measured in one run.
+/// One configuration's run, with the flags it ran with and, for the first, the criterion
+/// estimates.
 pub struct Report {
     /// The flags it ran with.
     pub options: Options,
-    /// Size of a request body, bytes.
-    pub body_bytes: usize,
-    /// From spawn to the listening line.
-    pub host_started_in: Duration,
-    /// The warm-up closed loop (not measured against a target).
-    pub warmup: PhaseResult,
-    /// Phase A: closed loop.
-    pub throughput: PhaseResult,
-    /// Phase B: open loop.
-    pub latency: PhaseResult,
-    /// Waiting for the deliveries after the warm-up, phase A and phase B.
-    pub drains: [Drain; 3],
-    /// Deliveries of the webhooks of phase A.
-    pub delivery_a: PhaseDelivery,
-    /// Deliveries of the webhooks of phase B.
-    pub delivery_b: PhaseDelivery,
-    /// Deliveries that started while draining after phase A (no ingest running).
-    pub drained_a: u64,
-    /// CPU per stage ([`STAGES`]).
-    pub cpu: Vec<StageCpu>,
-    /// Peak sampled `VmRSS` per stage, bytes.
-    pub rss_peaks: Vec<u64>,
-    /// `VmHWM` at the end, bytes.
-    pub peak_rss: u64,
-    /// Counts read from the database at the end.
-    pub snapshot: Snapshot,
-    /// The criterion estimates, unless skipped, or why they are missing.
+    /// What it measured.
+    pub run: Measured,
+    /// The criterion estimates, unless skipped or measured beside another configuration, or why
+    /// they are missing.
     pub sandbox: Option<Result<Vec<Estimate>, String>>,
-    /// Exit code after SIGTERM (`None`: ended by a signal), how long the exit took, and whether
-    /// it had to be killed because it did not exit.
-    pub stopped: (Option<i32>, Duration, bool),
-    /// The kept temp dir, with `--keep`.
-    pub folder: Option<PathBuf>,
 }
 
 /// `1234567` as `1,234,567`.
-fn thousands(value: u64) -> String {
+pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
@@ -74,7 +49,7 @@ fn thousands(value: u64) -> String {
 }
 
 /// Microseconds as milliseconds, with precision that suits the size.
-fn ms(us: u64) -> String {
+pub fn ms(us: u64) -> String {
     let ms = us as f64 / 1000.0;
     if ms < 10.0 {
         format!("{ms:.2} ms")
@@ -102,6 +77,11 @@ fn mib(bytes: u64) -> f64 {
 /// CPU time over wall time, as a percentage of one core.
 fn share(cpu: Duration, wall: Duration) -> f64 {
     100.0 * cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9)
+}
+
+/// CPU time per webhook, in µs.
+pub fn per_webhook(cpu: Duration, webhooks: u64) -> String {
+    format!("{:.0} µs", cpu.as_secs_f64() * 1e6 / webhooks.max(1) as f64)
 }
 
 /// How a measurement compares with its target.
@@ -134,23 +114,23 @@ impl Verdict {
 impl Report {
     /// The closed loop's rate, checked against its target.
     fn ack_rate(&self) -> f64 {
-        self.throughput.ack_rate()
+        self.run.throughput.ack_rate()
     }
 
     /// The open loop's p99, ms.
     fn p99_ms(&self) -> f64 {
-        percentile(&self.latency.latencies_us, 99.0) as f64 / 1000.0
+        percentile(&self.run.latency.latencies_us, 99.0) as f64 / 1000.0
     }
 
     /// Whether phase A's deliveries fell behind ingest (more than 100 ms of it waiting at once),
     /// so that their rate is the dispatcher's capacity rather than the ingest rate.
     fn delivery_saturated(&self) -> bool {
-        self.delivery_a.peak_backlog as f64 > self.ack_rate() * 0.1
+        self.run.delivery_a.peak_backlog as f64 > self.ack_rate() * 0.1
     }
 
     /// Each target: what it says, what was measured, and the verdict.
     fn targets(&self) -> [(&'static str, String, f64, Verdict); 4] {
-        let b = &self.latency;
+        let b = &self.run.latency;
         let rate = self.options.rate;
         [
             (
@@ -182,15 +162,15 @@ impl Report {
                 "≥ 5,000 deliveries/s end to end",
                 format!(
                     "{}/s (phase A{})",
-                    thousands(self.delivery_a.rate().round() as u64),
+                    thousands(self.run.delivery_a.rate().round() as u64),
                     if self.delivery_saturated() {
                         ", backlogged: capacity"
                     } else {
                         ", kept up with ingest: a lower bound"
                     }
                 ),
-                self.delivery_a.rate(),
-                Verdict::of(self.delivery_a.rate() >= TARGET_DELIVERY_RATE),
+                self.run.delivery_a.rate(),
+                Verdict::of(self.run.delivery_a.rate() >= TARGET_DELIVERY_RATE),
             ),
             (
                 "RSS < 150 MiB at that load",
@@ -203,16 +183,17 @@ impl Report {
 
     /// Peak resident memory: the larger of `VmHWM` and the sampled peaks.
     fn rss(&self) -> u64 {
-        self.rss_peaks
+        self.run
+            .rss_peaks
             .iter()
             .copied()
             .max()
             .unwrap_or(0)
-            .max(self.peak_rss)
+            .max(self.run.peak_rss)
     }
 
     /// The error, latency and CPU lines of a load phase.
-    fn load_section(out: &mut String, result: &PhaseResult, cpu: &StageCpu) {
+    fn load_section(out: &mut String, result: &PhaseResult, cpu: &StageCpu, hosts: usize) {
         let refused: Vec<String> = result
             .refused
             .iter()
@@ -249,9 +230,31 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "  CPU               host {:.0}% of a core, load generator {:.0}%",
+            "  CPU               host{} {:.0}% of a core, load generator {:.0}%{}",
+            if hosts == 1 { "" } else { "s" },
             share(cpu.host, cpu.wall),
             share(cpu.generator, cpu.wall),
+            match cpu.database {
+                None => String::new(),
+                Some(db) => format!(
+                    ", database server {:.0}% (the bench database's backends {:.0}%)",
+                    share(db.server, cpu.wall),
+                    share(db.backends, cpu.wall)
+                ),
+            },
+        );
+        let _ = writeln!(
+            out,
+            "  CPU per webhook   host {}{}, during the phase, per acknowledged webhook",
+            per_webhook(cpu.host, result.acknowledged),
+            match cpu.database {
+                None => String::new(),
+                Some(db) => format!(
+                    ", database {} (whole server {})",
+                    per_webhook(db.backends, result.acknowledged),
+                    per_webhook(db.server, result.acknowledged)
+                ),
+            },
         );
     }
 
@@ -301,38 +304,65 @@ impl Report {
     pub fn text(&self) -> String {
         let mut out = String::new();
         let o = &self.options;
-        let a = &self.throughput;
-        let b = &self.latency;
-        let _ = writeln!(out, "\n=== smartreach-hooks bench ===");
+        let a = &self.run.throughput;
+        let b = &self.run.latency;
+        let hosts = self.run.configuration.hosts();
         let _ = writeln!(
             out,
-            "host:  release build; configuration on the defaults (SQLite store included) but for listen \
-             127.0.0.1:0, the folders and one source; one plugin, event-log (every event type, its \
-             own manifest); started in {:.1} s",
-            self.host_started_in.as_secs_f64()
+            "\n=== smartreach-hooks bench: {} ===",
+            self.run.configuration.label()
         );
         let _ = writeln!(
             out,
+            "host:  {}release build; configuration on the defaults but for listen 127.0.0.1:0, the \
+             folders, one source{}; one plugin, event-log (every event type, its own manifest); \
+             started in {:.1} s{}",
+            if hosts == 1 {
+                String::new()
+            } else {
+                format!("{hosts} hosts, each a ")
+            },
+            if self.run.configuration == Configuration::Sqlite {
+                ""
+            } else {
+                " and store.url"
+            },
+            self.run.host_started_in.as_secs_f64(),
+            if hosts == 1 { "" } else { " (the slowest)" },
+        );
+        let _ = writeln!(out, "store: {}", self.run.store);
+        let _ = writeln!(
+            out,
             "load:  this process, one tokio thread, hyper 1 client, HTTP/1.1 keep-alive over loopback; \
-             {} B bodies (prospect.created, a unique prospect_id each); host and load share {} cores",
-            self.body_bytes,
+             {} B bodies (prospect.created, a unique prospect_id each){}; hosts, load{} share {} cores",
+            self.run.body_bytes,
+            if hosts == 1 {
+                String::new()
+            } else {
+                format!(", connections and requests round-robin over the {hosts} hosts' ports")
+            },
+            if self.run.configuration == Configuration::Sqlite {
+                ""
+            } else {
+                " and database"
+            },
             std::thread::available_parallelism().map_or(0, |n| n.get()),
         );
         let _ = writeln!(
             out,
             "warm-up: {:.1} s closed loop, {} acknowledged, {} errors; its deliveries {} after {:.1} s",
-            self.warmup.elapsed.as_secs_f64(),
-            thousands(self.warmup.acknowledged),
-            thousands(self.warmup.errors()),
-            if self.drains[0].left == 0 {
+            self.run.warmup.elapsed.as_secs_f64(),
+            thousands(self.run.warmup.acknowledged),
+            thousands(self.run.warmup.errors()),
+            if self.run.drains[0].left == 0 {
                 "all done".to_owned()
             } else {
                 format!(
                     "{} still open (gave up waiting)",
-                    thousands(self.drains[0].left)
+                    thousands(self.run.drains[0].left)
                 )
             },
-            self.drains[0].waited.as_secs_f64(),
+            self.run.drains[0].waited.as_secs_f64(),
         );
 
         let _ = writeln!(
@@ -349,7 +379,7 @@ impl Report {
             thousands(a.sent),
             thousands(a.duplicates),
         );
-        Self::load_section(&mut out, a, &self.cpu[2]);
+        Self::load_section(&mut out, a, &self.run.cpu[2], hosts);
 
         let _ = writeln!(
             out,
@@ -365,7 +395,7 @@ impl Report {
             thousands(b.sent),
             thousands(b.late_sends),
         );
-        Self::load_section(&mut out, b, &self.cpu[4]);
+        Self::load_section(&mut out, b, &self.run.cpu[4], hosts);
 
         let _ = writeln!(
             out,
@@ -375,31 +405,31 @@ impl Report {
         Self::delivery_line(
             &mut out,
             "phase A webhooks",
-            &self.delivery_a,
-            &self.drains[1],
+            &self.run.delivery_a,
+            &self.run.drains[1],
         );
         Self::delivery_line(
             &mut out,
             "phase B webhooks",
-            &self.delivery_b,
-            &self.drains[2],
+            &self.run.delivery_b,
+            &self.run.drains[2],
         );
-        let drain_cpu = &self.cpu[3];
+        let drain_cpu = &self.run.cpu[3];
         let _ = writeln!(
             out,
             "  draining A        host {:.0}% of a core over {:.1} s with no ingest: {} deliveries started, {:.1} µs host CPU each",
             share(drain_cpu.host, drain_cpu.wall),
             drain_cpu.wall.as_secs_f64(),
-            thousands(self.drained_a),
-            drain_cpu.host.as_secs_f64() * 1e6 / self.drained_a.max(1) as f64,
+            thousands(self.run.drained_a),
+            drain_cpu.host.as_secs_f64() * 1e6 / self.run.drained_a.max(1) as f64,
         );
-        let total_host_cpu: Duration = self.cpu.iter().map(|stage| stage.host).sum();
-        let total_deliveries = self.snapshot.rows.len().max(1) as f64;
+        let total_host_cpu: Duration = self.run.cpu.iter().map(|stage| stage.host).sum();
+        let total_deliveries = self.run.snapshot.rows.len().max(1) as f64;
         let _ = writeln!(
             out,
             "  host CPU          {:.1} µs per webhook over the whole run (ingest + delivery), {} webhooks stored",
             total_host_cpu.as_secs_f64() * 1e6 / total_deliveries,
-            thousands(self.snapshot.webhooks),
+            thousands(self.run.snapshot.webhooks),
         );
         let counts = |counts: &[(String, u64)]| {
             counts
@@ -408,23 +438,57 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let database_cpu = self.run.cpu.iter().filter_map(|stage| stage.database);
+        if let Some(db) = database_cpu.reduce(|total, stage| DatabaseCpu {
+            backends: total.backends + stage.backends,
+            server: total.server + stage.server,
+        }) {
+            let _ = writeln!(
+                out,
+                "  database CPU      {:.1} µs per webhook over the whole run, the bench database's backends \
+                 ({:.1} µs the whole server: its WAL writer, checkpointer, background writer and \
+                 whatever else uses it)",
+                db.backends.as_secs_f64() * 1e6 / total_deliveries,
+                db.server.as_secs_f64() * 1e6 / total_deliveries,
+            );
+        }
         let _ = writeln!(
             out,
             "  attempts          {}; deliveries: {}",
-            counts(&self.snapshot.outcomes),
-            counts(&self.snapshot.statuses)
+            counts(&self.run.snapshot.outcomes),
+            counts(&self.run.snapshot.statuses)
+        );
+        let losses = &self.run.losses;
+        let _ = writeln!(
+            out,
+            "  nothing lost?     {} acknowledged over the run (warm-up, A, B): {} stored with their events, \
+             {} lost; {} with every delivery done, {} not",
+            thousands(losses.acknowledged),
+            thousands(losses.stored),
+            thousands(losses.lost()),
+            thousands(losses.delivered),
+            thousands(losses.undelivered()),
         );
 
-        let _ = writeln!(out, "\nMemory of the host (VmRSS sampled every 100 ms)");
+        let _ = writeln!(
+            out,
+            "\nMemory of {} (VmRSS sampled every 100 ms)",
+            if hosts == 1 {
+                "the host"
+            } else {
+                "a host, the largest"
+            }
+        );
         let peaks: Vec<String> = STAGES
             .iter()
-            .zip(&self.rss_peaks)
+            .zip(&self.run.rss_peaks)
             .map(|(stage, peak)| format!("{stage} {:.1}", mib(*peak)))
             .collect();
         let _ = writeln!(out, "  peak per stage    {} MiB", peaks.join(", "));
-        let _ = writeln!(out, "  VmHWM at the end  {:.1} MiB", mib(self.peak_rss));
+        let _ = writeln!(out, "  VmHWM at the end  {:.1} MiB", mib(self.run.peak_rss));
 
         match &self.sandbox {
+            None if self.run.configuration != Configuration::Sqlite => {}
             None => {
                 let _ = writeln!(out, "\nSandbox vs native: skipped (--no-criterion)");
             }
@@ -463,21 +527,33 @@ impl Report {
             }
         }
 
-        let _ = writeln!(
-            out,
-            "\nHost stop: SIGTERM → {} after {:.1} s",
-            match (self.stopped.2, self.stopped.0) {
-                (true, _) => "still running, killed (SIGKILL)".to_owned(),
-                (false, Some(code)) => format!("exit code {code}"),
-                (false, None) => "ended by a signal".to_owned(),
-            },
-            self.stopped.1.as_secs_f64()
-        );
-        if let Some(folder) = &self.folder {
+        for stop in &self.run.stopped {
             let _ = writeln!(
                 out,
-                "Kept: {} (host.log, data/smartreach-hooks.db)",
-                folder.display()
+                "{}Host stop: SIGTERM → {} after {:.1} s",
+                if std::ptr::eq(stop, &self.run.stopped[0]) {
+                    "\n"
+                } else {
+                    ""
+                },
+                match (stop.killed, stop.code) {
+                    (true, _) => "still running, killed (SIGKILL)".to_owned(),
+                    (false, Some(code)) => format!("exit code {code}"),
+                    (false, None) => "ended by a signal".to_owned(),
+                },
+                stop.took.as_secs_f64()
+            );
+        }
+        for folder in &self.run.folders {
+            let _ = writeln!(
+                out,
+                "Kept: {} (host.log{})",
+                folder.display(),
+                if self.run.configuration == Configuration::Sqlite {
+                    ", data/smartreach-hooks.db"
+                } else {
+                    "; the database is dropped"
+                }
             );
         }
 
@@ -530,14 +606,16 @@ impl Report {
         };
         let stages: Vec<Value> = STAGES
             .iter()
-            .zip(&self.cpu)
-            .zip(&self.rss_peaks)
+            .zip(&self.run.cpu)
+            .zip(&self.run.rss_peaks)
             .map(|((name, cpu), rss)| {
                 json!({
                     "stage": name,
                     "wall_s": cpu.wall.as_secs_f64(),
                     "host_cpu_s": cpu.host.as_secs_f64(),
                     "generator_cpu_s": cpu.generator.as_secs_f64(),
+                    "database_backends_cpu_s": cpu.database.map(|db| db.backends.as_secs_f64()),
+                    "database_server_cpu_s": cpu.database.map(|db| db.server.as_secs_f64()),
                     "peak_rss_bytes": rss,
                 })
             })
@@ -558,27 +636,41 @@ impl Report {
                     .collect(),
             ),
         };
+        let losses = &self.run.losses;
         json!({
+            "configuration": self.run.configuration.label(),
+            "hosts": self.run.configuration.hosts(),
+            "store": self.run.store,
             "options": {
                 "duration_s": self.options.duration.as_secs_f64(),
                 "connections": self.options.connections,
                 "rate": self.options.rate,
             },
-            "body_bytes": self.body_bytes,
-            "throughput": load(&self.throughput),
-            "latency": load(&self.latency),
+            "body_bytes": self.run.body_bytes,
+            "throughput": load(&self.run.throughput),
+            "latency": load(&self.run.latency),
             "delivery": {
-                "phase_a": delivery(&self.delivery_a, &self.drains[1]),
-                "phase_b": delivery(&self.delivery_b, &self.drains[2]),
-                "warmup_drain_s": self.drains[0].waited.as_secs_f64(),
-                "warmup_left_open": self.drains[0].left,
-                "webhooks_stored": self.snapshot.webhooks,
+                "phase_a": delivery(&self.run.delivery_a, &self.run.drains[1]),
+                "phase_b": delivery(&self.run.delivery_b, &self.run.drains[2]),
+                "warmup_drain_s": self.run.drains[0].waited.as_secs_f64(),
+                "warmup_left_open": self.run.drains[0].left,
+                "webhooks_stored": self.run.snapshot.webhooks,
+            },
+            "losses": {
+                "acknowledged": losses.acknowledged,
+                "stored": losses.stored,
+                "lost": losses.lost(),
+                "delivered": losses.delivered,
+                "undelivered": losses.undelivered(),
             },
             "stages": stages,
-            "vm_hwm_bytes": self.peak_rss,
+            "vm_hwm_bytes": self.run.peak_rss,
             "sandbox": sandbox,
-            "host_exit_code": self.stopped.0,
-            "host_killed_after_sigterm": self.stopped.2,
+            "hosts_stopped": self.run.stopped.iter().map(|stop| json!({
+                "exit_code": stop.code,
+                "killed_after_sigterm": stop.killed,
+                "took_s": stop.took.as_secs_f64(),
+            })).collect::<Vec<_>>(),
             "targets": self.targets().iter().zip([TARGET_ACK_RATE, TARGET_P99_MS, TARGET_DELIVERY_RATE, TARGET_RSS_MIB]).map(|((target, _, measured, verdict), goal)| json!({
                 "target": target,
                 "goal": goal,

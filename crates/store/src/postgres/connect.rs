@@ -51,10 +51,29 @@ pub(super) async fn first(pool: &Pool, target: &Target) -> Result<Object, StoreE
     })
 }
 
-/// A connection while serving.
+/// A connection while serving. A pooled connection whose server side went away (the server
+/// restarted, or ended the backend) is dropped from the pool rather than handed out: `Fast`
+/// recycling does not test it, and handing it out would fail one request per dead connection.
 pub(super) async fn get(pool: &Pool) -> Result<Object, StoreError> {
-    pool.get().await.map_err(|err| StoreError::Postgres {
+    // Every pooled connection may be dead after a restart of the server; one more is a new one.
+    for _ in 0..=POOL_SIZE {
+        let client = pool.get().await.map_err(|err| StoreError::Postgres {
+            operation: "getting a connection",
+            message: match &err {
+                PoolError::Backend(err) => cause_chain(err),
+                other => other.to_string(),
+            },
+        })?;
+        if !client.is_closed() {
+            return Ok(client);
+        }
+        drop(Object::take(client));
+    }
+    Err(StoreError::Postgres {
         operation: "getting a connection",
-        message: err.to_string(),
+        message: format!(
+            "{} connections in a row were closed by the server",
+            POOL_SIZE + 1
+        ),
     })
 }

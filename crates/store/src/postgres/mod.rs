@@ -15,6 +15,7 @@ mod complete;
 mod connect;
 pub(crate) mod import;
 mod ingest;
+mod lease;
 mod migrate;
 mod notify;
 mod order;
@@ -257,6 +258,19 @@ impl Store for PostgresStore {
             self.announce.queued(&client).await;
         }
         Ok(requeued)
+    }
+
+    async fn renew(
+        &self,
+        owner: &str,
+        delivery_ids: Vec<i64>,
+        until: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        if delivery_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        lease::renew(&client, owner, &delivery_ids, until).await
     }
 
     async fn release(&self, owner: &str, now: Timestamp) -> Result<u64, StoreError> {

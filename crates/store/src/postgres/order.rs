@@ -12,27 +12,39 @@ use sha2::{Digest, Sha256};
 use super::execute;
 use crate::StoreError;
 
-/// Locks the (source, prospect) keys of `prospects` until the transaction of `tx` ends. The keys
-/// are taken in one order (sorted), so two transactions never wait for each other in a circle.
-/// Prospects that are `None` are ordered with nothing and take no lock.
-pub(super) async fn lock_prospects<'a>(
-    tx: &impl GenericClient,
+/// Takes the locks of `$1`, the keys of [`keys`], until the transaction ends. The rows of
+/// `unnest` come in the array's order, so the locks are taken in sorted order.
+pub(super) const LOCK_PROSPECTS: &str =
+    "SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key";
+
+/// The lock keys of the (source, prospect)s of `prospects`, sorted, each once: taken in one order,
+/// two transactions never wait for each other in a circle. Prospects that are `None` are ordered
+/// with nothing and take no lock.
+pub(super) fn keys<'a>(
     prospects: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
-) -> Result<(), StoreError> {
+) -> Vec<i64> {
     let mut keys: Vec<i64> = prospects
         .into_iter()
         .filter_map(|(source, prospect)| prospect.map(|prospect| key(source, prospect)))
         .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Locks the (source, prospect) keys of `prospects` until the transaction of `tx` ends.
+pub(super) async fn lock_prospects<'a>(
+    tx: &impl GenericClient,
+    prospects: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> Result<(), StoreError> {
+    let keys = keys(prospects);
     if keys.is_empty() {
         return Ok(());
     }
-    keys.sort_unstable();
-    keys.dedup();
-    // The rows of `unnest` come in the array's order, so the locks are taken in sorted order.
     execute(
         tx,
         "locking prospects to keep their order",
-        "SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key",
+        LOCK_PROSPECTS,
         &[&keys],
     )
     .await?;

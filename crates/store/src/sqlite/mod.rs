@@ -4,6 +4,7 @@ mod claim;
 mod complete;
 mod files;
 mod ingest;
+mod lease;
 mod migrate;
 mod read;
 mod replay;
@@ -212,6 +213,21 @@ impl Store for SqliteStore {
         let owner = owner.to_owned();
         self.writer
             .write(move |conn| complete::requeue(conn, &owner, &delivery_ids, at, now))
+            .await
+    }
+
+    async fn renew(
+        &self,
+        owner: &str,
+        delivery_ids: Vec<i64>,
+        until: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        if delivery_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let owner = owner.to_owned();
+        self.writer
+            .write(move |conn| lease::renew(conn, &owner, &delivery_ids, until))
             .await
     }
 

@@ -48,6 +48,8 @@ macro_rules! conformance {
             leases::a_held_lease_is_claimed_by_nobody_not_even_its_owner,
             leases::an_expired_lease_is_taken_over_and_its_run_counts_as_an_attempt,
             leases::an_expired_lease_is_handed_to_its_own_owner_again,
+            leases::a_renewed_lease_is_not_taken_over_until_its_new_end,
+            leases::renew_extends_only_what_the_owner_still_holds,
             complete::completing_records_the_attempt_and_finishes_the_delivery,
             complete::a_retry_is_pending_until_its_time_and_keeps_its_error,
             complete::a_dead_letter_is_final_until_replayed,
