@@ -127,11 +127,6 @@ impl Watcher {
         }
     }
 
-    /// Whether a load started by a scan is still running.
-    pub fn is_loading(&self) -> bool {
-        self.loads.values().any(|load| !load.is_finished())
-    }
-
     /// Starts loading what is new or changed, in the background, and unloads what is gone.
     /// Returns at once; each load swaps its plugin in (or records its failure) when it is done.
     pub fn scan(&mut self) -> ScanReport {
