@@ -18,6 +18,7 @@ const SUITE: support::host::Suite = support::host::Suite::new(
 
 use std::time::{Duration, Instant};
 
+use support::admin;
 use support::capture::{CaptureServer, Captured};
 use support::host::{Config, Host};
 use support::payload::prospect_event;
@@ -53,7 +54,7 @@ fn a_big_plugin_compiles_in_the_background_while_webhooks_are_taken_and_others_d
     let capture = CaptureServer::start();
     let env = SUITE.env_with(Config {
         own_cache: true,
-        ..Config::default().reaching_loopback()
+        ..Config::with_admin().reaching_loopback()
     });
     env.install_event_log();
     // The example's own manifest keys, pointed at the capture server. No `events`: its
@@ -87,6 +88,15 @@ fn a_big_plugin_compiles_in_the_background_while_webhooks_are_taken_and_others_d
         "/readyz names {BIG} as compiling: {ready}"
     );
     println!("listening after {listening:?}; /readyz: {ready}");
+    // The admin API lists it as compiling, not loaded, its file named.
+    let listed = admin::plugin(&host, BIG).expect("the compiling plugin is listed");
+    assert_eq!(listed["loaded"], false, "{listed}");
+    assert!(
+        listed["compiling"]["file"]
+            .as_str()
+            .is_some_and(|file| file.ends_with(&format!("{BIG}.wasm"))),
+        "{listed}"
+    );
 
     // A webhook posted at once is acknowledged while the plugin compiles.
     let first = host.ingest(&prospect_event(
@@ -138,6 +148,9 @@ fn a_big_plugin_compiles_in_the_background_while_webhooks_are_taken_and_others_d
     // Once compiled, it gets both webhooks, each once; nothing was dead-lettered.
     host.wait_until_compiled(COMPILE);
     println!("{BIG} compiled after {:?}", launched.elapsed());
+    let listed = admin::plugin(&host, BIG).expect("the loaded plugin is listed");
+    assert_eq!(listed["loaded"], true, "{listed}");
+    assert_eq!(listed["compiling"], serde_json::Value::Null, "{listed}");
     for (webhook, email) in [
         (&first.webhook_id, "first@example.com"),
         (&second.webhook_id, "second@example.com"),
@@ -186,5 +199,68 @@ fn a_big_plugin_compiles_in_the_background_while_webhooks_are_taken_and_others_d
         "the upsert of the webhook taken at the restart",
         SOON,
         || upserts_of(&capture, &third.webhook_id).pop(),
+    );
+}
+
+/// A host killed while a new plugin of unknown subscriptions compiles has acknowledged webhooks
+/// that no delivery was queued for yet: the start of that compile window is on disk, so the next
+/// run backfills it once the plugin is loaded, and closes it.
+#[test]
+fn a_host_killed_while_a_new_plugin_compiles_backfills_its_window_after_the_restart() {
+    let capture = CaptureServer::start();
+    let env = SUITE.env_with(Config {
+        own_cache: true,
+        ..Config::default().reaching_loopback()
+    });
+    // No `events` in the manifest, a cold cache: its subscriptions are known once compiled.
+    env.put_plugin_file(
+        &format!("{BIG}.toml"),
+        manifest(
+            Some(&capture.host()),
+            &[("endpoint", &capture.url()), ("api_token", "test-token")],
+            &[],
+        )
+        .as_bytes(),
+    );
+    env.put_plugin_file(
+        &format!("{BIG}.wasm"),
+        &std::fs::read(js_wasm_path(BIG)).unwrap(),
+    );
+    let window = env.data_dir().join("compile-windows").join(BIG);
+
+    let mut host = env.launch();
+    let posted = host.ingest(&prospect_event(
+        "prospect.created",
+        8_200_001,
+        "killed@example.com",
+        "posted while it compiled, before a kill",
+    ));
+    assert_eq!(posted.status, 202, "{posted:?}");
+    assert_eq!(posted.deliveries, 0, "nothing is queued for it yet");
+    assert!(window.is_file(), "the window's start is kept on disk");
+    assert!(
+        compiling(&host).contains(&BIG.to_owned()),
+        "{BIG} was still compiling at the kill"
+    );
+    host.kill();
+
+    let host = env.launch();
+    host.wait_until_compiled(COMPILE);
+    let upsert = eventually(
+        "the upsert of the webhook taken before the kill",
+        SOON,
+        || upserts_of(&capture, &posted.webhook_id).pop(),
+    );
+    assert_eq!(
+        upsert.body["inputs"][0]["id"], "killed@example.com",
+        "{upsert:?}"
+    );
+    eventually("the window to be closed", SOON, || {
+        (!window.exists()).then_some(())
+    });
+    let log = host.stderr();
+    assert!(
+        log.contains("a previous run stopped while this plugin compiled"),
+        "{log}"
     );
 }

@@ -1,7 +1,8 @@
 //! `new-plugin` end to end through the binary: a project made in each language (Rust,
 //! TypeScript, JavaScript, Python) builds with its one command, `./build.sh`, into `NAME.wasm`,
 //! which `check-plugin` loads unchanged (with the `NAME.toml` written beside it) and runs on the
-//! project's sample event: `done`, with the log line the template writes.
+//! project's sample event: `done`, with the log line the template writes. The Rust project's
+//! own `cargo test` passes.
 //!
 //! The toolchains come from the caches CI fills before the tests (`cargo xtask test` builds the
 //! examples first): the Rust build shares the plugins' target folder, so the SDK and its crates
@@ -151,6 +152,24 @@ fn a_rust_plugin_builds_and_runs() {
         .unwrap_or_else(|err| panic!("{err}"));
     build(&project, "rust-hello", &[("CARGO_TARGET_DIR", &target_dir)]);
     check(&project, "rust-hello");
+    // The project's own test, as its README says: `cargo test`, on the machine's target.
+    let started = Instant::now();
+    let output = Command::new("cargo")
+        .args(["test", "--quiet"])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .output()
+        .expect("running cargo test");
+    expect_exit(&output, 0, "rust-hello: cargo test passes");
+    let printed = text(&output.stdout);
+    assert!(
+        printed.contains("1 passed"),
+        "the template's one test ran: {printed}"
+    );
+    eprintln!(
+        "rust-hello: cargo test took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// A TypeScript or JavaScript project (`lang`): npm installs its toolchain from the cache.

@@ -19,6 +19,10 @@ use tokio::sync::Notify;
 use crate::default_source::{default_source, token_file};
 use crate::folders::{self, Privacy};
 
+/// The folder, in the data folder, where the start of a new plugin's compile window is kept until
+/// it is backfilled (a restart meanwhile continues it).
+const COMPILE_WINDOWS: &str = "compile-windows";
+
 /// Why the host could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -115,7 +119,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         Arc::clone(&runtime),
         Arc::clone(&registry),
     )
-    .backfill_into(Arc::clone(&store));
+    .backfill_into(Arc::clone(&store), config.data_dir.join(COMPILE_WINDOWS));
     // Starts each plugin's load in the background: the host binds and ingests while big
     // components compile, and each plugin runs once it is loaded (`/readyz` names those still
     // compiling).

@@ -29,7 +29,7 @@ mod state;
 
 pub use admin::openapi;
 // The admin API's plugin list as it is sent: the CLI reads its answers into the same types.
-pub use admin::plugins::{LimitsView, LoadErrorView, PluginInfo, PluginList};
+pub use admin::plugins::{CompilingView, LimitsView, LoadErrorView, PluginInfo, PluginList};
 pub use ingest::token::Tokens;
 pub use router::router;
 pub use state::{App, StoreTarget};

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::Value;
-use smartreach_http::PluginList;
+use smartreach_http::{PluginInfo, PluginList};
 
 use super::table::{Column, Table};
 use super::view::{short_hash, text, time_text};
@@ -45,7 +45,7 @@ fn render(list: &PluginList) -> String {
         let counts = &row.delivery_counts;
         table.row(vec![
             row.name.clone(),
-            if row.loaded { "yes" } else { "no" }.to_owned(),
+            loaded_text(row),
             short_hash(row.content_hash.as_deref()),
             text(Some(&row.subscriptions.join(","))),
             counts.pending.to_string(),
@@ -58,6 +58,15 @@ fn render(list: &PluginList) -> String {
     let mut out = table.render();
     // Errors are long sentences: below the table, one per plugin, rather than a cut column.
     for row in rows {
+        if let Some(compiling) = &row.compiling {
+            let _ = writeln!(
+                out,
+                "{}: compiling {} since {}; its deliveries wait until it is loaded",
+                row.name,
+                compiling.file,
+                time_text(Some(compiling.since))
+            );
+        }
         if let Some(error) = &row.load_error {
             let active = match &error.active_hash {
                 Some(hash) => format!("version {} stays active", short_hash(Some(hash))),
@@ -84,6 +93,17 @@ fn render(list: &PluginList) -> String {
         }
     }
     out
+}
+
+/// `yes`, `no`, or `compiling` for a first version still being compiled (a new version compiling
+/// beside a loaded one shows `yes`; the line below the table tells it).
+fn loaded_text(row: &PluginInfo) -> String {
+    match (row.loaded, &row.compiling) {
+        (true, _) => "yes",
+        (false, Some(_)) => "compiling",
+        (false, None) => "no",
+    }
+    .to_owned()
 }
 
 #[cfg(test)]
@@ -113,6 +133,14 @@ mod tests {
                     "load_error": {"file": "p/broken.wasm", "message": "bad manifest", "at": 0,
                         "active_hash": null}
                 }),
+                json!({
+                    "name": "big", "loaded": false, "content_hash": null,
+                    "description": null, "subscriptions": ["email.sent"], "limits": null,
+                    "allowed_outbound_hosts": [],
+                    "delivery_counts": {"pending": 4, "running": 0, "done": 0, "skipped": 0, "dead": 0},
+                    "last_error": null, "load_error": null,
+                    "compiling": {"file": "p/big.wasm", "since": 0}
+                }),
             ]
         }))
         .unwrap();
@@ -136,14 +164,34 @@ mod tests {
         );
         let cells: Vec<&str> = lines[2].split_whitespace().collect();
         assert_eq!(cells, ["broken", "no", "-", "-", "0", "0", "0", "0", "0"]);
+        let cells: Vec<&str> = lines[3].split_whitespace().collect();
         assert_eq!(
-            lines[3],
-            "event-log: last error 1970-01-01T00:00:00Z (delivery 17): trapped: unreachable"
+            cells,
+            [
+                "big",
+                "compiling",
+                "-",
+                "email.sent",
+                "4",
+                "0",
+                "0",
+                "0",
+                "0"
+            ]
         );
         assert_eq!(
             lines[4],
+            "event-log: last error 1970-01-01T00:00:00Z (delivery 17): trapped: unreachable"
+        );
+        assert_eq!(
+            lines[5],
             "broken: load failed 1970-01-01T00:00:00Z (p/broken.wasm; no version is active): \
              bad manifest"
+        );
+        assert_eq!(
+            lines[6],
+            "big: compiling p/big.wasm since 1970-01-01T00:00:00Z; its deliveries wait until it \
+             is loaded"
         );
     }
 }

@@ -7,7 +7,9 @@
 //! deliveries while it compiles, in order. When they are not (a new file whose manifest lists no
 //! `events`), the events received while it compiled are queued for it by a backfill once its
 //! declaration is known, before it runs; a second backfill a moment later catches webhooks whose
-//! ingest was under way at the switch.
+//! ingest was under way at the switch. The window's start is kept on disk until then
+//! ([`CompileWindows`]), so that a host killed while the plugin compiled backfills it after the
+//! restart.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use std::time::Duration;
 use smartreach_plugin_runtime::{LoadOptions, Plugin, Runtime, Subscriptions};
 use smartreach_store::{Store, Timestamp, now_ms};
 
+use super::compile_window::CompileWindows;
 use super::{LoadFailure, Registry};
 
 /// How long after the first backfill of a plugin's compile window the second one runs: longer
@@ -27,8 +30,9 @@ const STRAGGLERS_AFTER: Duration = Duration::from_secs(2);
 pub(crate) struct Loader {
     pub(crate) runtime: Arc<Runtime>,
     pub(crate) registry: Arc<Registry>,
-    /// Where the compile window is backfilled; `None` skips that (tests without a store).
-    pub(crate) store: Option<Arc<dyn Store>>,
+    /// Where the compile window is backfilled, and where its start is kept until then; `None`
+    /// skips that (tests without a store).
+    pub(crate) compile_windows: Option<(Arc<dyn Store>, CompileWindows)>,
 }
 
 /// One load: the plugin `name` from `path`, the registry's load `generation`, started at `since`.
@@ -55,6 +59,12 @@ impl Loader {
         if let Some(subscriptions) = &known_before {
             self.registry
                 .known_subscriptions(&load.name, load.generation, subscriptions.clone());
+        } else if self.registry.snapshot().get(&load.name).is_none()
+            && let Some((_, windows)) = &self.compile_windows
+        {
+            // Nothing is queued for it until it is loaded: the window to backfill then starts
+            // here, or where a host stopped meanwhile left it.
+            load.since = windows.open(&load.name, load.since);
         }
         drop(load.prepared.take());
         tracing::info!(
@@ -107,7 +117,11 @@ impl Loader {
             // this must run regardless.
             tokio::spawn(async move {
                 tokio::time::sleep(STRAGGLERS_AFTER).await;
-                self.backfill(&plugin, load.since).await;
+                if self.backfill(&plugin, load.since).await
+                    && let Some((_, windows)) = &self.compile_windows
+                {
+                    windows.close(&load.name);
+                }
             });
         }
     }
@@ -121,6 +135,10 @@ impl Loader {
         else {
             return;
         };
+        // A version that does not load receives nothing, as before: a fixed one starts afresh.
+        if let Some((_, windows)) = &self.compile_windows {
+            windows.close(&load.name);
+        }
         let active =
             active.map(|old| format!("the previous version {} stays active", old.content_hash()));
         tracing::error!(
@@ -141,14 +159,14 @@ impl Loader {
     }
 
     /// Queues deliveries to `plugin` of the events of its subscriptions received since `since`
-    /// that have none yet (running it again queues nothing twice).
-    async fn backfill(&self, plugin: &Plugin, since: Timestamp) {
-        let Some(store) = &self.store else {
-            return;
+    /// that have none yet (running it again queues nothing twice). Whether that is done.
+    async fn backfill(&self, plugin: &Plugin, since: Timestamp) -> bool {
+        let Some((store, _)) = &self.compile_windows else {
+            return true;
         };
         let event_types = match plugin.subscriptions() {
             Subscriptions::All => None,
-            Subscriptions::Only(names) if names.is_empty() => return,
+            Subscriptions::Only(names) if names.is_empty() => return true,
             Subscriptions::Only(names) => Some(names.clone()),
         };
         let now = now_ms();
@@ -156,17 +174,24 @@ impl Loader {
             .backfill(plugin.name().to_owned(), event_types, since, now + 1, now)
             .await
         {
-            Ok(queued) if queued.count > 0 => tracing::info!(
-                plugin = %plugin.name(), deliveries = queued.count,
-                "queued the events received while the plugin compiled"
-            ),
-            Ok(_) => {}
-            Err(err) => tracing::error!(
-                plugin = %plugin.name(), error = %err, since,
-                "cannot queue the events received while the plugin compiled; run `smartreach-hooks \
-                 backfill --plugin {} --since {since}` once the store answers",
-                plugin.name()
-            ),
+            Ok(queued) => {
+                if queued.count > 0 {
+                    tracing::info!(
+                        plugin = %plugin.name(), deliveries = queued.count,
+                        "queued the events received while the plugin compiled"
+                    );
+                }
+                true
+            }
+            Err(err) => {
+                tracing::error!(
+                    plugin = %plugin.name(), error = %err, since,
+                    "cannot queue the events received while the plugin compiled; run `smartreach-hooks \
+                     backfill --plugin {} --since {since}` once the store answers",
+                    plugin.name()
+                );
+                false
+            }
         }
     }
 }

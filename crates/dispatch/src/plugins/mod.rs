@@ -2,6 +2,7 @@
 //! that keeps it in step with the plugin folder, loading in the background.
 
 mod background;
+mod compile_window;
 mod registry;
 mod watch;
 

@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use super::Registry;
 use super::background::{Load, Loader};
+use super::compile_window::CompileWindows;
 use super::registry::Compiling;
 
 /// What identifies a version of a file: which file it is (device, inode), its size, its
@@ -101,7 +102,7 @@ impl Watcher {
             loader: Loader {
                 runtime,
                 registry,
-                store: None,
+                compile_windows: None,
             },
             seen: BTreeMap::new(),
             loads: BTreeMap::new(),
@@ -111,9 +112,10 @@ impl Watcher {
     }
 
     /// Queues for a new plugin, in `store`, the events received while it compiled, when its
-    /// subscriptions were not known before (see [`super::background`]).
-    pub fn backfill_into(mut self, store: Arc<dyn Store>) -> Self {
-        self.loader.store = Some(store);
+    /// subscriptions were not known before (see [`super::background`]); the start of each such
+    /// window is kept in `windows_dir` until then, so that a restart continues it.
+    pub fn backfill_into(mut self, store: Arc<dyn Store>, windows_dir: PathBuf) -> Self {
+        self.loader.compile_windows = Some((store, CompileWindows::new(windows_dir)));
         self
     }
 
@@ -149,6 +151,12 @@ impl Watcher {
                 return report;
             }
         };
+        if self.generation == 0
+            && let Some((_, windows)) = &self.loader.compile_windows
+        {
+            // The first scan: windows of plugins removed while the host was down are closed.
+            windows.retain(now.keys());
+        }
         let gone: Vec<String> = self
             .seen
             .keys()
@@ -159,6 +167,9 @@ impl Watcher {
             self.seen.remove(&name);
             let registry = &self.loader.registry;
             registry.clear_failure(&name);
+            if let Some((_, windows)) = &self.loader.compile_windows {
+                windows.close(&name);
+            }
             let was_loading = self.loads.remove(&name).is_some_and(|load| {
                 load.abort();
                 true

@@ -37,6 +37,19 @@ pub struct PluginInfo {
     /// The last load of its files, if it failed (cleared when a load succeeds); `loaded` and
     /// `content_hash` then tell the version that stays active, if any.
     pub load_error: Option<LoadErrorView>,
+    /// Its files are being loaded in the background (a big component compiles for seconds):
+    /// its deliveries wait, pending, until the load ends. A plugin compiling a new version keeps
+    /// running the loaded one meanwhile (`loaded` and `content_hash` tell it).
+    pub compiling: Option<CompilingView>,
+}
+
+/// A load of a plugin's files under way.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CompilingView {
+    /// The `.wasm` being loaded.
+    pub file: String,
+    /// When its load started (Unix ms).
+    pub since: i64,
 }
 
 /// A failed load of a plugin's `.wasm` or manifest.
@@ -115,6 +128,21 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Probl
             active_hash: info.content_hash.clone(),
         });
     }
+    for (name, compiling) in loaded.compiling() {
+        let info = by_name
+            .entry(name.clone())
+            .or_insert_with(|| unloaded_info(name.clone()));
+        if !info.loaded {
+            // What it will receive, when known before it is compiled.
+            if let Some(subscriptions) = &compiling.subscriptions {
+                info.subscriptions = subscription_names(subscriptions);
+            }
+        }
+        info.compiling = Some(CompilingView {
+            file: compiling.file.clone(),
+            since: compiling.since,
+        });
+    }
     Ok(Json(PluginList {
         items: by_name.into_values().collect(),
     }))
@@ -133,6 +161,7 @@ fn unloaded_info(name: String) -> PluginInfo {
         delivery_counts: StatusCounts::default(),
         last_error: None,
         load_error: None,
+        compiling: None,
     }
 }
 
@@ -143,10 +172,7 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
         loaded: true,
         content_hash: Some(plugin.content_hash().to_owned()),
         description: Some(plugin.declaration().description.clone()),
-        subscriptions: match plugin.subscriptions() {
-            Subscriptions::All => vec!["*".to_owned()],
-            Subscriptions::Only(types) => types.clone(),
-        },
+        subscriptions: subscription_names(plugin.subscriptions()),
         limits: Some(LimitsView {
             timeout_ms: limits.timeout.as_millis() as u64,
             memory_mib: limits.memory_bytes / (1024 * 1024),
@@ -158,5 +184,14 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
         delivery_counts: StatusCounts::default(),
         last_error: None,
         load_error: None,
+        compiling: None,
+    }
+}
+
+/// Subscriptions as the API lists them: `*` for all.
+fn subscription_names(subscriptions: &Subscriptions) -> Vec<String> {
+    match subscriptions {
+        Subscriptions::All => vec!["*".to_owned()],
+        Subscriptions::Only(types) => types.clone(),
     }
 }
