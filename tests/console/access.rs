@@ -10,6 +10,9 @@ use crate::support::host::{ADMIN_TOKEN, Config};
 use crate::support::payload::prospect_event;
 use crate::support::plugins::manifest;
 
+/// Form fields or headers of a request.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 /// The Content-Security-Policy every console answer carries.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -165,7 +168,7 @@ fn state_changing_requests_need_the_session_s_csrf_token_and_origin() {
     let token = csrf_token(&console.page("/console/deliveries"));
     let others_token = csrf_token(&other.page("/console/deliveries"));
     assert_ne!(token, others_token, "each session has its own token");
-    let refusals: [(&Console, Vec<(&str, &str)>, Vec<(&str, &str)>); 6] = [
+    let refusals: [(&Console, Fields, Fields); 6] = [
         (&console, vec![], vec![]),
         (&console, vec![("csrf", "0123abcd")], vec![]),
         (&console, vec![("csrf", &others_token)], vec![]),
