@@ -55,8 +55,7 @@ pub fn fields(metadata: &Value, item: &Value) -> Vec<Field> {
             }
             let meaning = described
                 .and_then(|props| props.get(name))
-                .and_then(|prop| prop.get("description"))
-                .and_then(Value::as_str)
+                .and_then(description)
                 .map(first_sentence)
                 .unwrap_or_default();
             fields.push(Field {
@@ -73,15 +72,32 @@ pub fn fields(metadata: &Value, item: &Value) -> Vec<Field> {
     fields
 }
 
+/// The schema, parsed once.
+fn schema() -> &'static Value {
+    static PARSED: OnceLock<Value> = OnceLock::new();
+    PARSED.get_or_init(|| serde_json::from_str(SCHEMA).expect("the committed schema is JSON"))
+}
+
 /// The properties of the schema's definition `name`.
 fn properties(name: &str) -> Option<&'static Map<String, Value>> {
-    static PARSED: OnceLock<Value> = OnceLock::new();
-    PARSED
-        .get_or_init(|| serde_json::from_str(SCHEMA).expect("the committed schema is JSON"))
+    schema()
         .get("$defs")?
         .get(name)?
         .get("properties")?
         .as_object()
+}
+
+/// A property's description, or that of the definition it refers to (`$ref: #/$defs/NAME`).
+fn description(property: &'static Value) -> Option<&'static str> {
+    if let Some(text) = property.get("description").and_then(Value::as_str) {
+        return Some(text);
+    }
+    let name = property.get("$ref")?.as_str()?.strip_prefix("#/$defs/")?;
+    schema()
+        .get("$defs")?
+        .get(name)?
+        .get("description")?
+        .as_str()
 }
 
 fn first_sentence(text: &str) -> String {
