@@ -2,7 +2,8 @@
 //! ([`host`], started from the binary cargo built for the suite: [`host::Suite`]), a capture server
 //! standing in for the services plugins call ([`capture`]), a read-only view of the host's
 //! database ([`db`]), the built plugins ([`plugins`]), webhook bodies ([`payload`]), the
-//! admin API's pages and problems ([`admin`]), what a process holds in memory ([`process`]) and
+//! admin API's pages and problems ([`admin`]), the web console as a browser without script
+//! sees it ([`console`]), what a process holds in memory ([`process`]) and
 //! a PostgreSQL database of a test's own ([`postgres`]).
 //!
 //! Everything waits by polling with a generous deadline ([`eventually`]); nothing asserts on how
@@ -11,6 +12,7 @@
 pub mod admin;
 pub mod capture;
 pub mod closed_port;
+pub mod console;
 pub mod db;
 pub mod exit;
 pub mod exposition;

@@ -3,6 +3,7 @@
 //! Tasks are ordinary Rust so that people can read what they do; nothing here runs at build time.
 
 mod bench;
+mod bench_console;
 mod bench_plugins;
 mod codegen;
 mod conformance;
@@ -27,6 +28,8 @@ tasks:
                     deliveries/s and memory against the targets ([--duration SECS] [--connections N]
                     [--rate R] [--keep] [--json FILE] [--no-criterion]); --store postgres [--hosts N]
                     adds the same phases on PostgreSQL with 1 and N (2) hosts, side by side
+  bench-console     the server time of every console page with 100,000 seeded events, release
+                    ([--events N] [--samples K] [--binary PATH]: that host instead [--keep])
   bench-plugins     cold compile, cached load and per-event time of the example plugin of each
                     language (Rust, TypeScript, Python), in release ([--events N] [--json FILE])
   codegen           regenerate the committed generated files from schema/
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["bench", rest @ ..] => bench::run(rest),
+        ["bench-console", rest @ ..] => bench_console::run(rest),
         ["bench-plugins", rest @ ..] => bench_plugins::run(rest),
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),

@@ -111,7 +111,9 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         );
     }
     if app.admin_token.is_none() {
-        tracing::info!("admin API off: set admin.token to turn on /api/v1");
+        tracing::info!(
+            "admin API and console off: set admin.token to turn on /api/v1 and /console"
+        );
     }
 
     let mut watcher = Watcher::new(

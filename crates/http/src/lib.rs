@@ -7,15 +7,17 @@
 //!                                                                        │ wake
 //!                                                          smartreach-dispatch's workers
 //! /api/v1/...                    ─> admin: token ─> read the store, queue replays
+//! /console/...                   ─> console: session ─> the same reads and actions, as HTML
 //! /healthz, /readyz, /metrics    ─> health, metrics
 //! ```
 //!
 //! [`server`] is the accept loop (connection limit, header and idle timeouts), [`router`] merges
-//! the routes of each family (`ingest`, `admin`, `health`, `metrics`), and [`App`] is the state
+//! the routes of each family (`ingest`, `admin`, `console`, `health`, `metrics`), and [`App`] is the state
 //! they share. The binary builds an [`App`] from the configuration, the store, the plugin
 //! registry and the metrics, and serves [`router`] with [`server::run`].
 
 mod admin;
+mod console;
 mod health;
 pub mod ids;
 mod ingest;

@@ -7,7 +7,7 @@ use axum::Router;
 
 use crate::problem::{Problem, ProblemKind};
 use crate::state::App;
-use crate::{admin, health, ingest, metrics};
+use crate::{admin, console, health, ingest, metrics};
 
 /// Every route of the host.
 pub fn router(app: Arc<App>) -> Router {
@@ -15,6 +15,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(ingest::routes())
         .merge(health::routes())
         .merge(metrics::routes())
+        .merge(console::router(&app))
         .merge(admin::router(Arc::clone(&app)))
         .method_not_allowed_fallback(|| async {
             Problem::new(

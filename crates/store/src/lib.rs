@@ -16,6 +16,7 @@
 //! the same query with `FOR UPDATE SKIP LOCKED`, and a lease that expires because its host died is
 //! taken over by [`Store::claim`] like a pending delivery.
 
+pub mod calendar;
 mod error;
 mod model;
 mod outcome;
@@ -34,8 +35,8 @@ pub use postgres::import::{ImportError, Imported};
 pub use sqlite::SqliteStore;
 pub use view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
-    EventSummary, LastError, Page, PluginActivity, Pruned, QueueDepth, QueueStats, Queued,
-    ReplayRefused, ShownStatus, StatusCounts,
+    EventSummary, LastError, MINUTE_MS, MinuteActivity, OutcomeCounts, Page, PluginActivity,
+    Pruned, QueueDepth, QueueStats, Queued, ReplayRefused, ShownStatus, StatusCounts,
 };
 
 use async_trait::async_trait;
@@ -187,6 +188,13 @@ pub trait Store: Send + Sync + 'static {
     /// Open deliveries and unreplayed dead letters by plugin, and since when the longest-waiting
     /// delivery due at `now` has been due, for metrics.
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError>;
+
+    /// Webhooks received and attempts started at or after `since`, counted per minute (minutes
+    /// start at multiples of [`MINUTE_MS`]), oldest first; a minute with neither is left out.
+    /// Reads the time indexes of webhooks and attempts: the cost follows the window, not the
+    /// history.
+    async fn activity_by_minute(&self, since: Timestamp)
+    -> Result<Vec<MinuteActivity>, StoreError>;
 
     /// Queues a new `pending` delivery of a finished delivery's event to the same plugin, due at
     /// `now` (origin `replay`), in one transaction. It is ordered behind every delivery created

@@ -230,6 +230,92 @@ pub struct QueueStats {
     pub oldest_due_since: Option<Timestamp>,
 }
 
+/// Attempts by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    /// Handled.
+    pub done: u64,
+    /// Skipped by the plugin.
+    pub skipped: u64,
+    /// To run again later.
+    pub retry: u64,
+    /// Failed for good.
+    pub failed: u64,
+    /// Ended in a fault.
+    pub fault: u64,
+}
+
+impl OutcomeCounts {
+    /// The count of `outcome`.
+    pub fn get(&self, outcome: AttemptOutcome) -> u64 {
+        match outcome {
+            AttemptOutcome::Done => self.done,
+            AttemptOutcome::Skipped => self.skipped,
+            AttemptOutcome::Retry => self.retry,
+            AttemptOutcome::Failed => self.failed,
+            AttemptOutcome::Fault => self.fault,
+        }
+    }
+
+    /// Every attempt counted.
+    pub fn total(&self) -> u64 {
+        AttemptOutcome::ALL
+            .iter()
+            .map(|outcome| self.get(*outcome))
+            .sum()
+    }
+
+    pub(crate) fn add(&mut self, outcome: AttemptOutcome, count: u64) {
+        match outcome {
+            AttemptOutcome::Done => self.done += count,
+            AttemptOutcome::Skipped => self.skipped += count,
+            AttemptOutcome::Retry => self.retry += count,
+            AttemptOutcome::Failed => self.failed += count,
+            AttemptOutcome::Fault => self.fault += count,
+        }
+    }
+}
+
+/// What happened in one minute: webhooks received and delivery attempts by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinuteActivity {
+    /// The minute's start (Unix ms, a multiple of 60,000).
+    pub minute: Timestamp,
+    /// Webhooks received (redeliveries, which are not stored, are not counted).
+    pub webhooks: u64,
+    /// Attempts started in the minute, by outcome.
+    pub attempts: OutcomeCounts,
+}
+
+/// One minute in milliseconds: the step of [`MinuteActivity`].
+pub const MINUTE_MS: Timestamp = 60_000;
+
+/// Folds per-minute rows (the minute's index: Unix ms / [`MINUTE_MS`]) into
+/// [`MinuteActivity`]s, oldest first.
+pub(crate) fn minutes_of(
+    webhooks: impl IntoIterator<Item = (Timestamp, u64)>,
+    attempts: impl IntoIterator<Item = (Timestamp, AttemptOutcome, u64)>,
+) -> Vec<MinuteActivity> {
+    fn slot(
+        minutes: &mut BTreeMap<Timestamp, MinuteActivity>,
+        index: Timestamp,
+    ) -> &mut MinuteActivity {
+        let minute = index * MINUTE_MS;
+        minutes.entry(minute).or_insert(MinuteActivity {
+            minute,
+            ..MinuteActivity::default()
+        })
+    }
+    let mut minutes = BTreeMap::new();
+    for (index, count) in webhooks {
+        slot(&mut minutes, index).webhooks += count;
+    }
+    for (index, outcome, count) in attempts {
+        slot(&mut minutes, index).attempts.add(outcome, count);
+    }
+    minutes.into_values().collect()
+}
+
 /// Which events to list.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

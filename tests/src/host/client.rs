@@ -154,7 +154,8 @@ impl Client {
     }
 }
 
-fn read(
+/// An answer of the host as a [`Response`], or the transport error as text.
+pub(crate) fn read(
     response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Response, String> {
     let mut response = response.map_err(|err| err.to_string())?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod client;
+pub(crate) mod client;
 mod config;
 mod env;
 mod suite;

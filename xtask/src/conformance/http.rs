@@ -17,9 +17,19 @@ pub struct Answer {
     pub status: u16,
     /// The body, as text.
     pub body: String,
+    /// The headers, names in lowercase.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The body as JSON, or an error naming `what` and the answer.
     pub fn json(&self, what: &str) -> Result<Value> {
         serde_json::from_str(&self.body)
@@ -85,15 +95,20 @@ fn parse(raw: &[u8]) -> Result<Answer> {
         .nth(1)
         .and_then(|status| status.parse().ok())
         .with_context(|| format!("no status in {status_line:?}"))?;
-    if lines.any(|line| {
-        line.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    }) {
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(name, value)| name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked"))
+    {
         bail!("a chunked answer, which this client does not decode");
     }
     Ok(Answer {
         status,
         body: body.to_owned(),
+        headers,
     })
 }
 
@@ -109,6 +124,7 @@ mod tests {
         .unwrap();
         assert_eq!(answer.status, 202);
         assert_eq!(answer.body, "{\"a\": 1}\n");
+        assert_eq!(answer.header("content-type"), Some("application/json"));
         assert_eq!(answer.expect(202, "x").unwrap()["a"], 1);
         assert!(answer.expect(200, "x").is_err());
     }

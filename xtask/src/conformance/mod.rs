@@ -9,7 +9,7 @@
 //! 4. `st run` against its `/api/v1/openapi.json` (`schemathesis.rs`): any failure fails the task.
 
 mod folder;
-mod http;
+pub(crate) mod http;
 mod schemathesis;
 mod seed;
 mod sink;

@@ -156,6 +156,7 @@ impl Seeder<'_> {
         )
         .unwrap_or_else(|err| Answer {
             status: 0,
+            headers: Vec::new(),
             body: format!("{err:#}"),
         })
     }

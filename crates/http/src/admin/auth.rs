@@ -29,14 +29,19 @@ pub async fn require_token(State(app): State<Arc<App>>, request: Request, next: 
     let Some(presented) = presented else {
         return unauthorized("send the admin token as `Authorization: Bearer <admin.token>`");
     };
-    // Hashing first makes the comparison independent of the presented token's length.
-    let matches: bool = Sha256::digest(presented.as_bytes())
-        .ct_eq(&Sha256::digest(expected.as_bytes()))
-        .into();
-    if !matches {
+    if !token_matches(presented, expected) {
         return unauthorized("the bearer token is not the configured admin.token");
     }
     next.run(request).await
+}
+
+/// Whether `presented` is the admin token `expected`, compared in constant time: the check of
+/// the API's bearer token and of the console's sign-in.
+pub(crate) fn token_matches(presented: &str, expected: &str) -> bool {
+    // Hashing first makes the comparison independent of the presented token's length.
+    Sha256::digest(presented.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into()
 }
 
 /// The credentials of `Bearer <token>`; the scheme name is case-insensitive (RFC 9110, 11.1).

@@ -1,14 +1,14 @@
 //! The admin API under `/api/v1`: what happened to every event, and replays and backfills.
 //! Behind a bearer token (`admin.token`); without one configured, the API is off.
 
-mod auth;
+pub(crate) mod auth;
 mod deliveries;
 mod events;
-mod ids;
+pub(crate) mod ids;
 pub mod openapi;
 pub(crate) mod plugins;
 mod query;
-mod replay;
+pub(crate) mod replay;
 mod unix_ms;
 
 use std::sync::Arc;

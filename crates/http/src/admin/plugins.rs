@@ -30,6 +30,10 @@ pub struct PluginInfo {
     pub limits: Option<LimitsView>,
     /// The hosts it may call.
     pub allowed_outbound_hosts: Vec<String>,
+    /// The names of the configuration values its manifest hands it (never the values, which may
+    /// be secrets).
+    #[serde(default)]
+    pub config_keys: Vec<String>,
     /// Its deliveries by status (`dead`: dead letters not yet replayed).
     pub delivery_counts: StatusCounts,
     /// Its most recent unsuccessful attempt.
@@ -104,6 +108,12 @@ pub struct PluginList {
     security(("admin_token" = []))
 )]
 pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Problem> {
+    plugin_list(&app).await.map(Json)
+}
+
+/// Every plugin, loaded or known from its deliveries or a failed load, by name: the read behind
+/// the API's list and the console's plugin page.
+pub(crate) async fn plugin_list(app: &App) -> Result<PluginList, Problem> {
     let activity = app.store.plugin_activity().await?;
     let loaded = app.registry.snapshot();
     let mut by_name: BTreeMap<String, PluginInfo> = loaded
@@ -143,9 +153,9 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Probl
             since: compiling.since,
         });
     }
-    Ok(Json(PluginList {
+    Ok(PluginList {
         items: by_name.into_values().collect(),
-    }))
+    })
 }
 
 /// A plugin with no version loaded: known from its deliveries or a failed load.
@@ -158,6 +168,7 @@ fn unloaded_info(name: String) -> PluginInfo {
         subscriptions: Vec::new(),
         limits: None,
         allowed_outbound_hosts: Vec::new(),
+        config_keys: Vec::new(),
         delivery_counts: StatusCounts::default(),
         last_error: None,
         load_error: None,
@@ -181,6 +192,11 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
             max_concurrency: limits.max_concurrency,
         }),
         allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
+        config_keys: plugin
+            .config_keys()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         delivery_counts: StatusCounts::default(),
         last_error: None,
         load_error: None,

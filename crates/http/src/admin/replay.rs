@@ -46,14 +46,19 @@ pub async fn one(
             format!("{}; a delivery id is a number", rejection.body_text()),
         )
     })?;
+    replay_delivery(&app, id).await.map(accepted)
+}
+
+/// Replays delivery `id`: the action behind the API's and the console's replay.
+pub(crate) async fn replay_delivery(app: &App, id: i64) -> Result<Queued, Problem> {
     match app.store.replay(id, now_ms()).await? {
         Ok(new_id) => {
             app.wake.notify_one();
             tracing::info!(delivery = id, replay = new_id, "delivery replayed");
-            Ok(accepted(Queued {
+            Ok(Queued {
                 count: 1,
                 deliveries: vec![new_id],
-            }))
+            })
         }
         Err(ReplayRefused::NotFound) => Err(Problem::new(
             ProblemKind::DeliveryNotFound,
@@ -87,11 +92,16 @@ pub async fn dead(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
+    replay_dead_letters(&app, name).await.map(accepted)
+}
+
+/// Replays every dead letter of plugin `name`: the action behind the API's and the console's.
+pub(crate) async fn replay_dead_letters(app: &App, name: String) -> Result<Queued, Problem> {
     let name = plugin_name(name)?;
     let queued = app.store.replay_dead(name.clone(), now_ms()).await?;
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.count, "dead letters replayed");
-    Ok(accepted(queued))
+    Ok(queued)
 }
 
 /// What to backfill. Any other member is refused (400).
@@ -127,29 +137,50 @@ pub async fn backfill(
     Path(name): Path<String>,
     body: Result<Json<BackfillRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
-    let name = plugin_name(name)?;
     let Json(request) = body.map_err(Problem::from)?;
+    backfill_plugin(
+        &app,
+        name,
+        request.event_types,
+        request.since,
+        request.until,
+    )
+    .await
+    .map(accepted)
+}
+
+/// Queues a backfill of plugin `name` over the events of `event_types` (default: its
+/// subscriptions) received in `[since, until)` (default until: now): the action behind the API's
+/// and the console's backfill.
+pub(crate) async fn backfill_plugin(
+    app: &App,
+    name: String,
+    event_types: Option<Vec<String>>,
+    since: i64,
+    until: Option<i64>,
+) -> Result<Queued, Problem> {
+    let name = plugin_name(name)?;
     let Some(plugin) = app.registry.snapshot().get(&name).cloned() else {
         return Err(Problem::new(
             ProblemKind::PluginNotLoaded,
             format!("no plugin `{name}` is loaded; add {name}.wasm to the plugin folder first"),
         ));
     };
-    let event_types = backfill_types(&name, request.event_types, plugin.subscriptions())?;
+    let event_types = backfill_types(&name, event_types, plugin.subscriptions())?;
     let now = now_ms();
     let queued = app
         .store
         .backfill(
             name.clone(),
             event_types,
-            request.since,
-            request.until.unwrap_or(now + 1),
+            since,
+            until.unwrap_or(now + 1),
             now,
         )
         .await?;
     app.wake.notify_one();
     tracing::info!(plugin = %name, count = queued.count, "backfill queued");
-    Ok(accepted(queued))
+    Ok(queued)
 }
 
 /// The types to backfill: those asked for, which the plugin must subscribe to, else its

@@ -10,6 +10,7 @@
 //!   their ids in the order their transactions commit.
 //! - `notify.rs` wakes idle hosts when another host queued work.
 
+mod activity;
 mod claim;
 mod complete;
 mod connect;
@@ -34,8 +35,8 @@ use tokio_postgres::types::ToSql;
 
 use crate::model::{AttemptRecord, ClaimRequest, Claimed, Ingested, NewWebhook};
 use crate::view::{
-    DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, Page, PluginActivity,
-    Pruned, QueueStats, Queued, ReplayRefused,
+    DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, MinuteActivity, Page,
+    PluginActivity, Pruned, QueueStats, Queued, ReplayRefused,
 };
 use crate::{Store, StoreError, Timestamp};
 
@@ -317,6 +318,14 @@ impl Store for PostgresStore {
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError> {
         let client = self.client().await?;
         read::queue_stats(&client, now).await
+    }
+
+    async fn activity_by_minute(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<MinuteActivity>, StoreError> {
+        let client = self.client().await?;
+        activity::by_minute(&client, since).await
     }
 
     async fn replay(

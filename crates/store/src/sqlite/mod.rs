@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file in WAL mode, owned by one host process.
 
+mod activity;
 mod claim;
 mod complete;
 mod files;
@@ -21,8 +22,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::model::{AttemptRecord, ClaimRequest, Claimed, Ingested, NewWebhook};
 use crate::view::{
-    DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, Page, PluginActivity,
-    Pruned, QueueStats, Queued, ReplayRefused,
+    DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, MinuteActivity, Page,
+    PluginActivity, Pruned, QueueStats, Queued, ReplayRefused,
 };
 use crate::{Store, StoreError, Timestamp};
 use writer::Writer;
@@ -279,6 +280,14 @@ impl Store for SqliteStore {
 
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError> {
         self.read(move |conn| read::queue_stats(conn, now)).await
+    }
+
+    async fn activity_by_minute(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<MinuteActivity>, StoreError> {
+        self.read(move |conn| activity::by_minute(conn, since))
+            .await
     }
 
     async fn replay(

@@ -74,6 +74,7 @@ macro_rules! conformance {
             read::an_event_shows_its_deliveries_and_their_attempts,
             read::plugin_activity_counts_by_status_with_the_last_error,
             read::queue_stats_count_open_deliveries_and_unreplayed_dead_letters,
+            read::activity_is_counted_per_minute_from_since,
             read::ping_answers,
         );
     };

@@ -259,6 +259,59 @@ pub async fn queue_stats_count_open_deliveries_and_unreplayed_dead_letters(store
     assert_eq!(stats.oldest_due_since, Some(2_000), "A's log delivery runs");
 }
 
+pub async fn activity_is_counted_per_minute_from_since(store: &dyn Store) {
+    const MINUTE: i64 = 60_000;
+    let base = (NOW / MINUTE) * MINUTE;
+    // One webhook before the window, two in its first minute, one three minutes on.
+    for (id, at) in [
+        ("old", base - 1),
+        ("A", base),
+        ("B", base + MINUTE - 1),
+        ("C", base + 3 * MINUTE + 5),
+    ] {
+        ingest(store, hook(id).at(at).plugins(&["crm"])).await;
+    }
+    let claimed = claim(store, "me", i64::MAX - 1, i64::MAX, "crm", 10).await;
+    assert_eq!(claimed.len(), 4);
+    let outcomes = [
+        (AttemptOutcome::Done, Next::Done, base - 10),
+        (AttemptOutcome::Done, Next::Done, base + 10),
+        (AttemptOutcome::Retry, retry(i64::MAX, "later"), base + 20),
+        (AttemptOutcome::Fault, dead("trap"), base + 3 * MINUTE),
+    ];
+    for (delivery, (outcome, next, started_at)) in claimed.iter().zip(outcomes) {
+        let mut record = attempt(delivery.delivery_id, outcome, next);
+        record.started_at = started_at;
+        assert!(store.complete("me", record, i64::MAX - 1).await.unwrap());
+    }
+    let minutes = store.activity_by_minute(base).await.unwrap();
+    let shown: Vec<_> = minutes
+        .iter()
+        .map(|m| {
+            (
+                m.minute,
+                m.webhooks,
+                m.attempts.done,
+                m.attempts.retry,
+                m.attempts.fault,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [(base, 2, 1, 1, 0), (base + 3 * MINUTE, 1, 0, 0, 1)],
+        "oldest first, empty minutes left out, nothing before `since`: {minutes:?}"
+    );
+    assert_eq!(minutes[0].attempts.total(), 2);
+    assert!(
+        store
+            .activity_by_minute(base + 4 * MINUTE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
 }
