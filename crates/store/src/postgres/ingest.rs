@@ -6,6 +6,15 @@
 //! server one after the other, so that an ingest waits for three round trips (begin, the
 //! statements, commit) instead of seven. They are all sent before the body's row is known to be
 //! taken: a redelivery (rare) rolls the rest back.
+//!
+//! Concurrent ingests of a host are stored in groups, one transaction each (`ingest/batcher.rs`
+//! collects them, `ingest/batch.rs` stores them); this single ingest is the fallback when a
+//! group fails.
+
+mod batch;
+mod batcher;
+
+pub(super) use batcher::Batcher;
 
 use deadpool_postgres::{GenericClient, Object, Transaction};
 use tokio_postgres::Statement;
@@ -82,7 +91,9 @@ impl Prepared {
     }
 }
 
-pub(super) async fn ingest(
+/// Stores `webhook` in a transaction of its own (a group that failed is stored this way, one
+/// webhook at a time).
+async fn ingest(
     client: &mut Object,
     webhook: &NewWebhook,
     dedup_since: Timestamp,

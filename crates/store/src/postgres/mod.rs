@@ -4,7 +4,7 @@
 //!   refusal and a user without rights apart; `migrate.rs` runs the versioned migrations, one
 //!   host at a time under an advisory lock.
 //! - The operations are the SQLite store's, written for many writers: a redelivery is refused by
-//!   a unique key (`ingest.rs`), claims lock the rows they take and skip the ones others are
+//!   a unique key (`ingest.rs`; concurrent ingests of a host commit in groups, `ingest/`), claims lock the rows they take and skip the ones others are
 //!   taking (`claim.rs`), and every transaction that queues deliveries first takes an advisory
 //!   lock per (source, prospect) it touches (`order.rs`), so that deliveries of one prospect get
 //!   their ids in the order their transactions commit.
@@ -48,7 +48,9 @@ pub struct PostgresStore {
     /// How to connect, for the listening connection of [`PostgresStore::wake_on_work`].
     config: tokio_postgres::Config,
     /// Tells other hosts that work was queued.
-    announce: notify::Announcer,
+    announce: Arc<notify::Announcer>,
+    /// Stores concurrent ingests in groups, one commit each.
+    ingests: ingest::Batcher,
     /// The listening task, stopped with the store.
     listener: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -81,11 +83,13 @@ impl PostgresStore {
         let pool = connect::pool(&target)?;
         let mut client = connect::first(&pool, &target).await?;
         migrate::run(&mut client, &target).await?;
+        let announce = Arc::new(notify::Announcer::default());
         Ok(Self {
+            ingests: ingest::Batcher::start(pool.clone(), announce.clone()),
             pool,
             target: target.describe(),
             config: target.config,
-            announce: notify::Announcer::default(),
+            announce,
             listener: std::sync::Mutex::new(None),
         })
     }
@@ -211,12 +215,7 @@ impl Store for PostgresStore {
         webhook: NewWebhook,
         dedup_since: Timestamp,
     ) -> Result<Ingested, StoreError> {
-        let mut client = self.client().await?;
-        let ingested = ingest::ingest(&mut client, &webhook, dedup_since).await?;
-        if matches!(ingested, Ingested::Stored { deliveries, .. } if deliveries > 0) {
-            self.announce.queued(&client).await;
-        }
-        Ok(ingested)
+        self.ingests.ingest(webhook, dedup_since).await
     }
 
     async fn claim(

@@ -14,6 +14,7 @@
 mod backfill;
 mod claim;
 mod complete;
+mod concurrent;
 mod ingest;
 mod leases;
 mod ordering;
@@ -35,6 +36,10 @@ macro_rules! conformance {
             ingest::the_dedup_window_starts_at_dedup_since,
             ingest::redeliveries_are_recognised_per_source,
             ingest::a_webhook_without_subscribers_keeps_its_events,
+            concurrent::concurrent_ingests_are_each_stored_once,
+            concurrent::concurrent_redeliveries_of_an_earlier_webhook_are_recognised,
+            concurrent::concurrent_ingests_keep_each_prospect_s_order,
+            concurrent::a_failing_webhook_does_not_fail_those_ingested_with_it,
             claim::claims_take_due_deliveries_longest_due_first,
             claim::deliveries_not_due_yet_are_not_claimed,
             claim::claims_take_at_most_each_request_s_limit_of_its_plugin,

@@ -2,6 +2,9 @@
 //! the trait's calls.
 
 use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use smartreach_store::{
     AttemptOutcome, AttemptRecord, ClaimRequest, Claimed, DeliveryFilter, DeliverySummary,
@@ -250,4 +253,55 @@ pub async fn delivery(store: &dyn Store, id: i64) -> DeliverySummary {
         }
         cursor = Some(page.next_cursor.expect("the delivery is listed"));
     }
+}
+
+/// Every delivery of `plugin`, oldest first.
+pub async fn all_deliveries(store: &dyn Store, plugin: &str) -> Vec<DeliverySummary> {
+    let filter = DeliveryFilter {
+        plugin: Some(plugin.to_owned()),
+        ..DeliveryFilter::default()
+    };
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_deliveries(filter.clone(), 500, cursor)
+            .await
+            .unwrap();
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    all.reverse();
+    all
+}
+
+/// Runs `futures` at once (on this task, as concurrent callers of one host would); their outputs
+/// in the same order.
+pub async fn at_once<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(done) => *output = Some(done),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|output| output.expect("polled to the end"))
+        .collect()
 }
