@@ -37,6 +37,9 @@ pub struct Captured {
     /// The body as text, for matching markers.
     #[serde(skip)]
     pub raw: String,
+    /// When it arrived, for measuring the rate requests came at.
+    #[serde(skip)]
+    pub received: std::time::Instant,
 }
 
 impl Captured {
@@ -72,6 +75,8 @@ struct Shared {
     rules: Arc<Mutex<Rules>>,
     /// The status and body of every answer not set by a rule.
     answer: Arc<Mutex<(u16, Vec<u8>)>>,
+    /// Headers of every answer not set by a rule.
+    answer_headers: Arc<Mutex<Vec<(String, String)>>>,
     delay_ms: Arc<AtomicU64>,
     held_now: Arc<AtomicU64>,
 }
@@ -91,6 +96,7 @@ impl CaptureServer {
             requests: Arc::default(),
             rules: Arc::default(),
             answer: Arc::new(Mutex::new((200, b"{}".to_vec()))),
+            answer_headers: Arc::default(),
             delay_ms: Arc::default(),
             held_now: Arc::default(),
         };
@@ -113,8 +119,19 @@ impl CaptureServer {
         self.addr.to_string()
     }
 
-    /// Answers `status` with `body` to every request no other rule answers (instead of 200 `{}`).
+    /// Answers `status` with `body` to every request no other rule answers (instead of 200 `{}`),
+    /// without headers of its own.
     pub fn answer(&self, status: u16, body: &[u8]) {
+        self.answer_with_headers(status, &[], body);
+    }
+
+    /// Answers `status` with `headers` (such as `retry-after`) and `body` to every request no
+    /// other rule answers.
+    pub fn answer_with_headers(&self, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+        *self.shared.answer_headers.lock().unwrap() = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
         *self.shared.answer.lock().unwrap() = (status, body.to_vec());
     }
 
@@ -191,7 +208,7 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, Vec<u8>) {
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut kept: Vec<(String, String)> = headers
         .iter()
         .filter(|(name, _)| !TRANSPORT_HEADERS.contains(&name.as_str()))
@@ -206,6 +223,7 @@ async fn record(
     let raw = String::from_utf8_lossy(&body).into_owned();
     let parsed =
         serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::Value::String(raw.clone()));
+    let answer_headers = shared.answer_headers.lock().unwrap().clone();
     let (status, answer) = {
         let mut rules = shared.rules.lock().unwrap();
         match rules
@@ -227,6 +245,7 @@ async fn record(
         body: parsed,
         status,
         raw: raw.clone(),
+        received: std::time::Instant::now(),
     });
     let is_held = || {
         shared
@@ -248,5 +267,12 @@ async fn record(
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    (StatusCode::from_u16(status).unwrap(), answer)
+    let mut headers = HeaderMap::new();
+    for (name, value) in answer_headers {
+        headers.insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            axum::http::HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    (StatusCode::from_u16(status).unwrap(), headers, answer)
 }

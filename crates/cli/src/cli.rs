@@ -322,9 +322,34 @@ pub struct DeliveriesArgs {
     pub api: ApiArgs,
 }
 
-/// `plugins`.
+/// `plugins`, or `plugins pause NAME` / `plugins resume NAME`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct PluginsArgs {
+    /// `pause NAME` or `resume NAME`; without it, the list.
+    #[command(subcommand)]
+    pub control: Option<PluginsCommand>,
+    /// Where and how.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// Subcommands of `plugins`.
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// Pause a plugin on every host of the store: its deliveries wait, pending and in order,
+    /// until it is resumed (kept across restarts).
+    Pause(PluginControlArgs),
+    /// Resume a paused plugin: its waiting deliveries run, in order.
+    Resume(PluginControlArgs),
+}
+
+/// `plugins pause NAME` or `plugins resume NAME`.
+#[derive(Debug, Args)]
+pub struct PluginControlArgs {
+    /// The plugin (its file name without `.wasm`; it need not be loaded).
+    #[arg(value_name = "NAME")]
+    pub name: String,
     /// Where and how.
     #[command(flatten)]
     pub api: ApiArgs,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use smartreach_config::Config;
 use smartreach_dispatch::plugins::{Registry, Watcher};
-use smartreach_dispatch::{Dispatcher, RetrySchedule, Shutdown, retention};
+use smartreach_dispatch::{Controls, Dispatcher, RetrySchedule, Shutdown, retention};
 use smartreach_http::{App, Tokens, server};
 use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{Runtime, RuntimeConfig};
@@ -86,6 +86,10 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
     let registry = Arc::new(Registry::default());
     let wake = Arc::new(Notify::new());
     let metrics = Arc::new(Metrics::default());
+    let controls = Arc::new(Controls::new(
+        config.delivery.breaker_failures,
+        config.delivery.breaker_backoff,
+    ));
     let app = Arc::new(App {
         store: Arc::clone(&store),
         registry: Arc::clone(&registry),
@@ -97,6 +101,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         admin_token: config.admin_token.clone(),
         metrics: Arc::clone(&metrics),
         store_target: opened.target,
+        controls: Arc::clone(&controls),
     });
     if let Some(postgres) = &opened.postgres {
         // Other hosts' new work wakes this one's dispatcher, as its own ingest does.
@@ -159,6 +164,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), ServeError>
         lease: config.delivery.lease,
         wake,
         grace: config.shutdown_grace,
+        controls,
     };
     let dispatch = tokio::spawn(dispatcher.run(shutdown.clone()));
     let retention = tokio::spawn(retention::run(

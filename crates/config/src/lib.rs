@@ -171,6 +171,12 @@ pub struct DeliveryConfig {
     /// `delivery.lease`: how long a claim holds without being renewed (renewed every third of it
     /// while held).
     pub lease: Duration,
+    /// `delivery.breaker_failures`: failed attempts of a plugin in a row (retries asked for and
+    /// faults) that open its circuit breaker; 0 turns the breaker off.
+    pub breaker_failures: u32,
+    /// `delivery.breaker_backoff`: how long an open breaker holds the plugin back before one
+    /// delivery probes it.
+    pub breaker_backoff: Duration,
 }
 
 /// `[retention]`: pruning of old, finished events.

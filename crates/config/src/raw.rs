@@ -36,6 +36,8 @@ pub(crate) const KEYS: &[&str] = &[
     "delivery.jitter",
     "delivery.poll_interval",
     "delivery.lease",
+    "delivery.breaker_failures",
+    "delivery.breaker_backoff",
     "plugins.reload_interval",
     "plugins.max_instances",
     "plugins.cache_dir",
@@ -119,6 +121,8 @@ pub(crate) struct RawDelivery {
     pub jitter: f64,
     pub poll_interval: ConfigDuration,
     pub lease: ConfigDuration,
+    pub breaker_failures: u32,
+    pub breaker_backoff: ConfigDuration,
 }
 
 #[derive(Deserialize)]

@@ -1,24 +1,40 @@
 //! One attempt of one delivery: run the plugin, log what it said, record the outcome.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use smartreach_metrics::Metrics;
 use smartreach_plugin_runtime::{LogLevel, Outcome, Plugin, PluginEvent};
 use smartreach_store::{AttemptOutcome, AttemptRecord, Claimed, Next, Store, Timestamp, now_ms};
 
 use super::RetrySchedule;
+use crate::breaker::Change;
+use crate::controls::{BREAKER_HOLD, Controls, MAX_UPSTREAM_HOLD};
 use super::retry::After;
 
-/// Runs `delivery` on `plugin` and records the attempt for `owner`.
-pub(super) async fn deliver(
-    store: Arc<dyn Store>,
-    owner: Arc<str>,
-    schedule: Arc<RetrySchedule>,
-    metrics: Arc<Metrics>,
-    plugin: Arc<Plugin>,
-    delivery: Claimed,
-) {
+/// What every delivery task shares with the dispatcher.
+pub(super) struct Context {
+    /// Where attempts are recorded.
+    pub(super) store: Arc<dyn Store>,
+    /// This host's name on its claims.
+    pub(super) owner: Arc<str>,
+    /// What happens after a failed attempt.
+    pub(super) schedule: Arc<RetrySchedule>,
+    /// Where outcomes are counted.
+    pub(super) metrics: Arc<Metrics>,
+    /// Where a plugin is held back when its upstream asks to wait.
+    pub(super) controls: Arc<Controls>,
+}
+
+/// Runs `delivery` on `plugin` and records the attempt for the context's owner.
+pub(super) async fn deliver(context: Context, plugin: Arc<Plugin>, delivery: Claimed) {
+    let Context {
+        store,
+        owner,
+        schedule,
+        metrics,
+        controls,
+    } = context;
     let attempt = delivery.attempts + 1;
     if attempt > schedule.max_attempts() {
         give_up_interrupted(&store, &owner, &plugin, &delivery).await;
@@ -55,6 +71,17 @@ pub(super) async fn deliver(
             return;
         }
     };
+    if let Outcome::Retry {
+        reason,
+        delay: Some(delay),
+    } = &invocation.outcome
+    {
+        hold_plugin(&store, &controls, &plugin, *delay, reason, now).await;
+    }
+    let failed = matches!(invocation.outcome, Outcome::Retry { .. } | Outcome::Fault(_));
+    if let Some(change) = controls.attempted(plugin.name(), failed, now) {
+        breaker_changed(&store, &controls, &metrics, &plugin, change).await;
+    }
     metrics.delivery_finished(plugin.name(), outcome.as_str(), invocation.duration);
     tracing::info!(
         outcome = outcome.as_str(),
@@ -83,6 +110,71 @@ pub(super) async fn deliver(
             error = %err,
             "cannot record the attempt; the delivery stays claimed and runs again when its lease expires"
         ),
+    }
+}
+
+/// The plugin asked to be retried after `delay` (its upstream answered 429 or 503 with
+/// `Retry-After`, say): all of its deliveries wait that long (at most [`MAX_UPSTREAM_HOLD`]), on
+/// every host, not just this one.
+async fn hold_plugin(
+    store: &Arc<dyn Store>,
+    controls: &Controls,
+    plugin: &Plugin,
+    delay: Duration,
+    reason: &str,
+    now: Timestamp,
+) {
+    let held = delay.min(MAX_UPSTREAM_HOLD);
+    let until = now + i64::try_from(held.as_millis()).unwrap_or(i64::MAX);
+    let because = format!("its upstream asked to wait {} ms: {reason}", held.as_millis());
+    tracing::info!(
+        until,
+        delay_ms = held.as_millis() as u64,
+        "plugin held back: its upstream asked to wait; its other deliveries wait too"
+    );
+    if let Err(err) = controls.hold(&**store, plugin.name(), until, because).await {
+        tracing::error!(
+            error = %err,
+            "cannot hold the plugin back; only this delivery waits for its retry"
+        );
+    }
+}
+
+/// The plugin's circuit breaker opened (hold it back, on every host), or closed.
+async fn breaker_changed(
+    store: &Arc<dyn Store>,
+    controls: &Controls,
+    metrics: &Metrics,
+    plugin: &Plugin,
+    change: Change,
+) {
+    let (until, because) = match change {
+        Change::Closed => {
+            metrics.breaker_changed(plugin.name(), "closed");
+            tracing::info!("circuit breaker closed: the probe succeeded, the plugin runs again");
+            return;
+        }
+        Change::Opened { failures, until } => {
+            tracing::warn!(
+                failures,
+                until,
+                "circuit breaker opened: the plugin is held back, its deliveries wait; one \
+                 delivery probes it when the back-off ends"
+            );
+            (until, format!("{BREAKER_HOLD}: {failures} failed attempts in a row"))
+        }
+        Change::Reopened { until } => {
+            tracing::warn!(until, "circuit breaker opened again: the probe failed");
+            (until, format!("{BREAKER_HOLD}: the probe failed"))
+        }
+    };
+    metrics.breaker_changed(plugin.name(), "open");
+    if let Err(err) = controls.hold(&**store, plugin.name(), until, because).await {
+        tracing::error!(
+            error = %err,
+            "cannot hold the plugin back in the store; this host claims nothing of it until \
+             the back-off ends, the others go on"
+        );
     }
 }
 

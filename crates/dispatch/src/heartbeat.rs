@@ -50,7 +50,8 @@ impl Heartbeat {
 }
 
 impl Dispatcher {
-    /// Renews the leases of what `slots` holds when a renewal is due. Waiting deliveries whose
+    /// Renews the leases of what `slots` holds when a renewal is due, and reads which plugins are
+    /// paused again. Waiting deliveries whose
     /// lease the store did not renew are no longer this host's: dropped, never started. A running
     /// one keeps running; its record is refused by the store and the other holder's counts.
     pub(super) async fn renew(&self, heartbeat: &mut Heartbeat, slots: &mut Slots) {
@@ -58,6 +59,7 @@ impl Dispatcher {
             return;
         }
         heartbeat.beat();
+        self.refresh_controls().await;
         let held = slots.held_ids();
         if held.is_empty() {
             return;

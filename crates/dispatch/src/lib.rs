@@ -19,7 +19,13 @@
 //! concurrency. It claims as soon as a delivery finishes or a webhook arrives, else every
 //! `delivery.poll_interval` (for retries coming due). Every third of `delivery.lease` it renews
 //! the leases of everything it holds ([`heartbeat`]), so a claim outlives no host that died.
+//!
+//! A plugin an operator paused, or one held back because its upstream asked to wait
+//! ([`Controls`]), is not claimed for, and what was claimed ahead for it goes back to pending
+//! unstarted; it waits there, in order, until the plugin is resumed or the hold ends.
 
+pub mod controls;
+mod breaker;
 mod deliver;
 mod heartbeat;
 pub mod plugins;
@@ -36,6 +42,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+pub use controls::Controls;
 pub use retry::RetrySchedule;
 pub use shutdown::Shutdown;
 
@@ -70,6 +77,8 @@ pub struct Dispatcher {
     pub wake: Arc<Notify>,
     /// How long a shutdown waits for deliveries in flight.
     pub grace: Duration,
+    /// Which plugins are paused (shared with the admin API, which pauses and resumes them).
+    pub controls: Arc<Controls>,
 }
 
 impl Dispatcher {
@@ -81,6 +90,7 @@ impl Dispatcher {
         let mut heartbeat = Heartbeat::new(self.lease);
         let mut rotation = 0usize;
         let mut claim_failures = 0u32;
+        self.refresh_controls().await;
         while !shutdown.is_triggered() {
             while let Some(done) = running.try_join_next_with_id() {
                 slots.finished(done);
@@ -204,6 +214,17 @@ impl Dispatcher {
                 self.requeue(slots.take_waiting(&name)).await;
                 continue;
             };
+            if self.controls.is_held(&name, now_ms()) {
+                let waiting = slots.take_waiting(&name);
+                tracing::info!(
+                    plugin = %name,
+                    deliveries = waiting.len(),
+                    "plugin paused or held back: deliveries claimed ahead go back to pending, \
+                     unstarted"
+                );
+                self.requeue(waiting).await;
+                continue;
+            }
             let concurrency = plugin.limits().max_concurrency;
             while slots.running() < self.workers {
                 let Some(delivery) = slots.next_to_start(&name, concurrency) else {
@@ -217,10 +238,13 @@ impl Dispatcher {
                 );
                 let delivery_id = delivery.delivery_id;
                 let task = deliver::deliver(
-                    Arc::clone(&self.store),
-                    Arc::clone(&self.owner),
-                    Arc::clone(&self.schedule),
-                    Arc::clone(&self.metrics),
+                    deliver::Context {
+                        store: Arc::clone(&self.store),
+                        owner: Arc::clone(&self.owner),
+                        schedule: Arc::clone(&self.schedule),
+                        metrics: Arc::clone(&self.metrics),
+                        controls: Arc::clone(&self.controls),
+                    },
                     Arc::clone(plugin),
                     delivery,
                 );
@@ -249,31 +273,58 @@ impl Dispatcher {
         }
     }
 
-    /// What to claim now: for each loaded plugin that holds no more than its concurrency, up to
-    /// twice that, within twice the workers in all, starting at a different plugin each round so
-    /// that none starves the others.
+    /// What to claim now: for each loaded plugin that is not paused or held back and holds no more than its
+    /// concurrency, up to twice that (a plugin with `limits.rate`: its free slots, within its
+    /// rate budget, which the store keeps), within twice the workers in all, starting at a
+    /// different plugin each round so that none starves the others.
     fn requests(&self, plugins: &PluginSet, slots: &Slots, rotation: usize) -> Vec<ClaimRequest> {
         let workers = u32::try_from(self.workers).unwrap_or(u32::MAX);
         let mut budget = (2 * workers).saturating_sub(slots.held() as u32);
         let count = plugins.len().max(1);
+        let now = now_ms();
         let mut requests = Vec::new();
         for plugin in plugins
             .iter()
             .cycle()
             .skip(rotation % count)
             .take(plugins.len())
+            .filter(|plugin| !self.controls.is_held(plugin.name(), now))
         {
             let concurrency = plugin.limits().max_concurrency.min(workers);
-            let limit = slots::to_claim(concurrency, slots.held_of(plugin.name()), budget);
+            let held = slots.held_of(plugin.name());
+            let rate = plugin.limits().rate.as_ref().map(controls::claim_rate);
+            let mut limit = match rate {
+                // Rate-limited: only what can start now. A delivery claimed ahead would start
+                // later than its share of the budget was spent, and several such at once.
+                Some(_) => concurrency.saturating_sub(held).min(budget),
+                None => slots::to_claim(concurrency, held, budget),
+            };
+            if let Some(probe) = self.controls.breaker_limit(plugin.name(), held, now) {
+                limit = limit.min(probe);
+            }
             if limit > 0 {
                 budget -= limit;
                 requests.push(ClaimRequest {
                     plugin: plugin.name().to_owned(),
                     limit,
+                    rate,
                 });
             }
         }
         requests
+    }
+
+    /// Reads which plugins are paused or held back from the store (at start, and with every
+    /// heartbeat: what other hosts set). On failure the last copy stays; the store's claim still
+    /// takes nothing of a paused or held plugin.
+    async fn refresh_controls(&self) {
+        if let Err(err) = self.controls.refresh(&*self.store).await {
+            tracing::error!(
+                error = %err,
+                "cannot read which plugins are paused or held back; trying again with the next \
+                 heartbeat"
+            );
+        }
     }
 
     /// Hands back what waits for a slot, then waits up to the grace period for what runs (renewing

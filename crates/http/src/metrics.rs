@@ -1,6 +1,7 @@
 //! `/metrics`: the Prometheus text of [`smartreach_metrics::Metrics`], with the queue gauges read
 //! from the store at scrape time.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use smartreach_metrics::{CONTENT_TYPE, PluginQueue, QueueSnapshot};
+use smartreach_dispatch::controls::BREAKER_HOLD;
 use smartreach_store::now_ms;
 
 use crate::problem::Problem;
@@ -26,6 +28,20 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
     let now = now_ms();
     let stats = app.store.queue_stats(now).await?;
     let plugins = app.registry.snapshot();
+    let mut waiting_on: BTreeMap<String, &'static str> = plugins
+        .iter()
+        .filter(|plugin| plugin.limits().rate.is_some())
+        .map(|plugin| (plugin.name().to_owned(), "rate"))
+        .collect();
+    // A pause or a hold says more than a rate limit.
+    for control in app.store.plugin_controls(now).await? {
+        let reason = match (&control.paused_since, &control.held_because) {
+            (Some(_), _) => "pause",
+            (None, Some(because)) if because.starts_with(BREAKER_HOLD) => "breaker",
+            (None, _) => "upstream",
+        };
+        waiting_on.insert(control.plugin, reason);
+    }
     // Every loaded plugin has its series, at zero when it has nothing queued (the store lists
     // only plugins with deliveries): a dashboard expects a zero, not a missing series.
     let loaded = plugins.iter().map(|plugin| PluginQueue {
@@ -37,6 +53,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Problem> {
             .by_plugin
             .into_iter()
             .map(|(plugin, depth)| PluginQueue {
+                waiting_on: waiting_on.get(&plugin).copied(),
                 plugin,
                 pending: depth.pending,
                 running: depth.running,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use smartreach_config::{IngestConfig, SourceConfig};
+use smartreach_dispatch::Controls;
 use smartreach_dispatch::plugins::Registry;
 use smartreach_metrics::Metrics;
 use smartreach_store::Store;
@@ -35,6 +36,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Where the store keeps its data: what `/readyz` checks and names.
     pub store_target: StoreTarget,
+    /// Which plugins are paused: the admin API pauses and resumes them, the dispatcher follows.
+    pub controls: Arc<Controls>,
 }
 
 /// Where the store keeps its data.

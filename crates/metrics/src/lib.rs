@@ -57,6 +57,7 @@ pub struct Metrics {
     ingest_duration: Histogram<0>,
     deliveries: Counter<2>,
     plugin_duration: Histogram<1>,
+    breaker: Counter<2>,
 }
 
 impl Default for Metrics {
@@ -95,6 +96,12 @@ impl Default for Metrics {
                 ["plugin"],
                 PLUGIN_BUCKETS,
             ),
+            breaker: Counter::new(
+                "smartreach_hooks_breaker_changes_total",
+                "Circuit breakers of plugins that opened or closed on this host, by plugin and \
+                 the state they went to (`open`, `closed`).",
+                ["plugin", "state"],
+            ),
         }
     }
 }
@@ -130,6 +137,11 @@ impl Metrics {
         self.plugin_duration.observe([plugin], elapsed);
     }
 
+    /// Counts `plugin`'s circuit breaker going to `state` (`open` or `closed`).
+    pub fn breaker_changed(&self, plugin: &str, state: &str) {
+        self.breaker.inc([plugin, state]);
+    }
+
     /// Every metric in the text exposition format 0.0.4 ([`CONTENT_TYPE`]): the counters and
     /// histograms of this process, and the gauges of `queue`.
     ///
@@ -140,11 +152,15 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         // The snapshot may list a plugin twice or out of order; one series per plugin, sorted.
         let mut by_plugin: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
+        let mut waiting: BTreeMap<(&str, &str), u64> = BTreeMap::new();
         for entry in &queue.by_plugin {
             let counts = by_plugin.entry(&entry.plugin).or_default();
             counts[0] += entry.pending;
             counts[1] += entry.running;
             counts[2] += entry.dead;
+            if let Some(reason) = entry.waiting_on {
+                *waiting.entry((&entry.plugin, reason)).or_default() += entry.pending;
+            }
         }
         let per_plugin = |out: &mut String, name: &str, help: &str, column: usize| {
             text::header(out, name, Kind::Gauge, help);
@@ -154,6 +170,7 @@ impl Metrics {
         };
 
         // In the order of the names.
+        self.breaker.render(&mut out);
         per_plugin(
             &mut out,
             "smartreach_hooks_dead_letters",
@@ -167,6 +184,17 @@ impl Metrics {
             1,
         );
         self.deliveries.render(&mut out);
+        let name = "smartreach_hooks_deliveries_waiting";
+        text::header(
+            &mut out,
+            name,
+            Kind::Gauge,
+            "Pending deliveries held back by a control, by plugin and what they wait on: pause, \
+             breaker, upstream (Retry-After) or rate (a plugin with a rate limit: all its pending).",
+        );
+        for ((plugin, reason), pending) in &waiting {
+            text::sample(&mut out, name, [("plugin", *plugin), ("reason", *reason)], *pending);
+        }
         self.ingest_duration.render(&mut out);
         self.rejected.render(&mut out);
         let oldest = "smartreach_hooks_oldest_pending_age_seconds";
@@ -216,4 +244,8 @@ pub struct PluginQueue {
     pub running: u64,
     /// Out of attempts.
     pub dead: u64,
+    /// What its pending deliveries wait on besides their time, when a control holds them:
+    /// `pause` (paused by an operator), `breaker` (its circuit breaker is open), `upstream` (its
+    /// upstream asked to wait) or `rate` (it has a rate limit).
+    pub waiting_on: Option<&'static str>,
 }

@@ -23,6 +23,7 @@
 mod allowed_host;
 mod config_value;
 mod limits;
+mod rate;
 mod parse;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 pub use allowed_host::{AllowedHost, AllowedHostError};
 pub use config_value::{ConfigValue, ResolveError};
 pub use limits::Limits;
+pub use rate::{Rate, RatePeriod};
 pub use parse::ManifestError;
 
 /// The contents of a plugin's `NAME.toml`. Every key is optional; unknown keys are errors, so a typo

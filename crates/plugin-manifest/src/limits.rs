@@ -29,4 +29,9 @@ pub struct Limits {
     /// How many invocations of this plugin may run at once. Default 4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<NonZeroU32>,
+
+    /// Deliveries that may start per second or minute, across every host sharing the store, e.g.
+    /// `{ count = 100, per = "minute", burst = 10 }`. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<crate::Rate>,
 }

@@ -116,6 +116,30 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limit_parses_with_its_burst_defaulting_to_one() {
+        let manifest = parse("[limits]\nrate = { count = 100, per = \"minute\", burst = 10 }").unwrap();
+        let rate = manifest.limits.rate.unwrap();
+        assert_eq!(rate.count.get(), 100);
+        assert_eq!(rate.per.duration(), std::time::Duration::from_secs(60));
+        assert_eq!(rate.burst(), 10);
+        let manifest = parse("[limits]\nrate = { count = 5, per = \"second\" }").unwrap();
+        assert_eq!(manifest.limits.rate.unwrap().burst(), 1);
+    }
+
+    #[test]
+    fn a_rate_limit_of_an_unknown_period_or_zero_is_rejected() {
+        for bad in [
+            "rate = { count = 5, per = \"hour\" }",
+            "rate = { count = 0, per = \"second\" }",
+            "rate = { count = 5, per = \"second\", burst = 0 }",
+            "rate = { count = 5 }",
+        ] {
+            let err = parse(&format!("[limits]\n{bad}")).unwrap_err().to_string();
+            assert!(err.contains("rate"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn an_unknown_key_names_file_line_and_key() {
         let err = parse("events = []\nevnts = [\"x\"]\n")
             .unwrap_err()

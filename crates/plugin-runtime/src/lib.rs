@@ -57,4 +57,5 @@ pub use outbound::{OutboundDecision, OutboundRequest};
 pub use plugin::{ConfigKey, Declaration, Limits, Plugin, Subscriptions};
 pub use prepared::PreparedPlugin;
 pub use smartreach_network::{Network, NetworkError};
+pub use smartreach_plugin_manifest::{Rate, RatePeriod};
 pub use text::MAX_REASON_BYTES;

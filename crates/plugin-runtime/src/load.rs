@@ -368,6 +368,7 @@ impl Runtime {
             max_concurrency: set
                 .max_concurrency
                 .map_or(defaults.max_concurrency, |n| n.get()),
+            rate: set.rate,
         })
     }
 }

@@ -77,6 +77,9 @@ pub struct Limits {
     pub max_response_bytes: u64,
     /// Invocations that may run at once.
     pub max_concurrency: u32,
+    /// Deliveries that may start per second or minute (`limits.rate`), enforced by the
+    /// dispatcher before it claims them; `None`: no limit.
+    pub rate: Option<smartreach_plugin_manifest::Rate>,
 }
 
 /// A plugin ready to run. Cheap to share: instances are made from the pre-linked component.

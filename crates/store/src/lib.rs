@@ -17,19 +17,23 @@
 //! taken over by [`Store::claim`] like a pending delivery.
 
 pub mod calendar;
+mod control;
 mod error;
 mod model;
 mod outcome;
 mod postgres;
+mod rate;
 mod sqlite;
 mod view;
 
+pub use control::PluginControl;
 pub use error::StoreError;
 pub use model::{
     AttemptRecord, ClaimRequest, Claimed, DeliveryStatus, Ingested, NewEvent, NewWebhook, Next,
     Timestamp, now_ms,
 };
 pub use outcome::AttemptOutcome;
+pub use rate::ClaimRate;
 pub use postgres::PostgresStore;
 pub use postgres::import::{ImportError, Imported};
 pub use sqlite::SqliteStore;
@@ -63,6 +67,11 @@ use async_trait::async_trait;
 ///   holds it: a later event waits while the earlier one runs or waits for its retry, and stops
 ///   waiting once the earlier one is finished (`done`, `skipped`) or dead. A delivery without a
 ///   prospect is ordered with nothing.
+/// - **Controls.** A plugin paused with [`Store::set_paused`] has none of its deliveries claimed
+///   (neither pending ones nor ones under an expired lease) until it is resumed, nor one held
+///   back with [`Store::hold`] until that time, by any claimer of the store; they stay as they
+///   are, in order, and a pause or hold survives the store's reopening. Deliveries claimed
+///   before the pause or hold committed stay with their owner, who decides whether to run them.
 /// - **Leases.** A claimed delivery is `running` and held by one owner (a host's name) until its
 ///   lease ends; the owner keeps it held for longer by renewing the lease ([`Store::renew`]) while
 ///   it runs, so a lease can be short (a dead host's work is taken over soon) whatever a plugin's
@@ -104,6 +113,12 @@ pub trait Store: Send + Sync + 'static {
     /// A delivery whose lease is still running is never claimed, not even by its owner; one whose
     /// lease ended is claimed by whoever claims next, its owner included. Claimers sharing a store
     /// claim disjoint deliveries.
+    ///
+    /// A request with a [`ClaimRate`] takes no more than its plugin's budget allows: a token
+    /// bucket kept in the store for the plugin, holding at most `burst` tokens, refilled by
+    /// `count` per period and spent by one per delivery claimed, shared by every claimer of the
+    /// store (so that the rate holds for all of them together). The bucket is read, refilled up
+    /// to `now` and spent in the claim's transaction. Nothing is claimed of a paused plugin.
     async fn claim(
         &self,
         owner: &str,
@@ -230,6 +245,37 @@ pub trait Store: Send + Sync + 'static {
     /// (`done`, `skipped`) deliveries of the events kept. Each batch is one transaction. Call
     /// again while [`Pruned::more`].
     async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError>;
+
+    /// Pauses (`paused`) or resumes `plugin`'s deliveries, in one transaction, for every claimer
+    /// of the store: while it is paused [`Store::claim`] takes none of its deliveries, which stay
+    /// `pending` (or `running` under a lease that ended) in their order. Any plugin name may be
+    /// paused, loaded or not. Pausing a paused plugin keeps the time it was first paused;
+    /// resuming a running one changes nothing (a hold stays either way). Returns the plugin's
+    /// controls after the change, as [`Store::plugin_controls`] reads them at `now`; `now` is the
+    /// time of the change.
+    async fn set_paused(
+        &self,
+        plugin: String,
+        paused: bool,
+        now: Timestamp,
+    ) -> Result<PluginControl, StoreError>;
+
+    /// Holds `plugin`'s deliveries back until `until`, for every claimer of the store, in one
+    /// transaction: [`Store::claim`] takes none of them before then (they stay `pending`, in
+    /// their order; nothing is attempted). A hold that ends later than `until` already stays
+    /// (with its reason); otherwise `until` and `because` replace it. `now` is the time of the
+    /// change.
+    async fn hold(
+        &self,
+        plugin: String,
+        until: Timestamp,
+        because: String,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The controls of every plugin paused, or held back past `now`, by name (a hold that ended
+    /// by `now` is not shown).
+    async fn plugin_controls(&self, now: Timestamp) -> Result<Vec<PluginControl>, StoreError>;
 
     /// Answers once the store has committed a transaction: it can write.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -86,6 +86,9 @@ pub struct ClaimRequest {
     pub plugin: String,
     /// The most to take.
     pub limit: u32,
+    /// The plugin's rate limit, if it has one: the claim takes no more than its shared budget
+    /// allows (see [`crate::Store::claim`]).
+    pub rate: Option<crate::ClaimRate>,
 }
 
 /// A delivery claimed to run, with its event.

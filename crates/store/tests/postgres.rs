@@ -19,14 +19,23 @@ use support::{NOW, hook};
 use test_db::TestDb;
 use tokio::sync::Notify;
 
+/// The newest schema version of the PostgreSQL store.
+const LATEST: i64 = 2;
+
 #[tokio::test]
 async fn a_new_database_is_migrated_once_and_a_second_start_finds_nothing_to_do() {
     let Some(db) = TestDb::create().await else {
         return;
     };
     let store = PostgresStore::connect(&db.url()).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
-    for table in ["webhooks", "events", "deliveries", "attempts"] {
+    assert_eq!(store.schema_version().await.unwrap(), LATEST);
+    for table in [
+        "webhooks",
+        "events",
+        "deliveries",
+        "attempts",
+        "plugin_controls",
+    ] {
         let found = db
             .scalar(&format!(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"
@@ -35,8 +44,8 @@ async fn a_new_database_is_migrated_once_and_a_second_start_finds_nothing_to_do(
         assert_eq!(found, 1, "{table}");
     }
     let again = PostgresStore::connect(&db.url()).await.unwrap();
-    assert_eq!(again.schema_version().await.unwrap(), 1);
-    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations").await, 1);
+    assert_eq!(again.schema_version().await.unwrap(), LATEST);
+    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations").await, LATEST);
     assert!(
         store.target().ends_with(&format!("/{}", db.name)),
         "{}",
@@ -60,9 +69,9 @@ async fn hosts_started_at_once_migrate_once() {
         .collect();
     for start in starts {
         let store = start.await.unwrap().unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 1);
+        assert_eq!(store.schema_version().await.unwrap(), LATEST);
     }
-    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations").await, 1);
+    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations").await, LATEST);
 }
 
 #[tokio::test]
@@ -79,7 +88,7 @@ async fn a_database_from_a_newer_build_is_refused() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                known: 1
+                known: LATEST
             }
         ),
         "{err}"
@@ -148,7 +157,7 @@ async fn a_user_without_the_right_to_create_tables_is_told_what_to_grant() {
     ))
     .await;
     let store = PostgresStore::connect(&db.url_as(&user)).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), LATEST);
     drop(store);
     db.execute(&format!("DROP OWNED BY {user}; DROP ROLE {user}"))
         .await;
@@ -322,4 +331,56 @@ async fn a_host_is_woken_when_another_queues_work() {
     tokio::time::timeout(Duration::from_secs(10), wake.notified())
         .await
         .expect("a wake after another host ingested");
+}
+
+/// Hosts claiming a rate-limited plugin at once spend one budget: together they take the burst
+/// and no more, however their claims interleave (each locks the plugin's budget in turn).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hosts_claiming_at_once_share_one_rate_budget() {
+    const BURST: u32 = 7;
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let hosts = hosts(&db, 3).await;
+    let webhook = hook("W").prospects(&[None; 40]).plugins(&["slow", "other"]);
+    support::ingest(&*hosts[0], webhook).await;
+    let rate = smartreach_store::ClaimRate {
+        count: 1,
+        period_ms: 3_600_000,
+        burst: BURST,
+    };
+    let mut claimers = Vec::new();
+    for (index, host) in hosts.iter().enumerate() {
+        let host = Arc::clone(host);
+        claimers.push(tokio::spawn(async move {
+            let mut taken = 0;
+            for _ in 0..10 {
+                // A rate-limited plugin and another one, in orders that differ by host.
+                let mut requests = vec![
+                    smartreach_store::ClaimRequest {
+                        plugin: "slow".to_owned(),
+                        limit: 2,
+                        rate: Some(rate),
+                    },
+                    smartreach_store::ClaimRequest {
+                        plugin: "other".to_owned(),
+                        limit: 1,
+                        rate: Some(rate),
+                    },
+                ];
+                requests.rotate_left(index % 2);
+                let claimed = host
+                    .claim(&format!("host-{index}"), NOW, NOW + 600_000, requests)
+                    .await
+                    .unwrap();
+                taken += claimed.iter().filter(|c| c.plugin == "slow").count() as u32;
+            }
+            taken
+        }));
+    }
+    let mut total = 0;
+    for claimer in claimers {
+        total += claimer.await.unwrap();
+    }
+    assert_eq!(total, BURST, "the hosts together took the burst, no more");
 }

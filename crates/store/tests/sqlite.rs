@@ -41,6 +41,7 @@ async fn claim(store: &SqliteStore, now: i64, limit: u32) -> Vec<smartreach_stor
     let request = ClaimRequest {
         plugin: "a".to_owned(),
         limit,
+        rate: None,
     };
     store
         .claim("me", now, i64::MAX, vec![request])

@@ -49,6 +49,11 @@ pub struct Config {
     pub poll_interval: String,
     /// `delivery.lease` (e.g. `"3s"`); `None` keeps the host's default.
     pub lease: Option<String>,
+    /// `delivery.breaker_failures`: 0 (off) unless a test of the breaker sets it, so that the
+    /// suites' failing plugins run through their retry schedules undisturbed.
+    pub breaker_failures: u32,
+    /// `delivery.breaker_backoff` (e.g. `"2s"`).
+    pub breaker_backoff: String,
     /// `plugins.reload_interval`.
     pub reload_interval: String,
     /// `shutdown.grace_period`.
@@ -92,6 +97,8 @@ impl Default for Config {
             retry_schedule: RETRY_SCHEDULE.to_vec(),
             poll_interval: "50ms".to_owned(),
             lease: None,
+            breaker_failures: 0,
+            breaker_backoff: "1m".to_owned(),
             reload_interval: "200ms".to_owned(),
             grace_period: "5s".to_owned(),
             log_format: "json".to_owned(),
@@ -175,10 +182,13 @@ impl Config {
             }
         }
         text.push_str(&format!(
-            "\n[delivery]\nworkers = {}\nretry_schedule = {}\njitter = 0.0\npoll_interval = {}\n",
+            "\n[delivery]\nworkers = {}\nretry_schedule = {}\njitter = 0.0\npoll_interval = {}\n\
+             breaker_failures = {}\nbreaker_backoff = {}\n",
             self.workers,
             toml_list(&schedule),
             string(&self.poll_interval),
+            self.breaker_failures,
+            string(&self.breaker_backoff),
         ));
         if let Some(lease) = &self.lease {
             text.push_str(&format!("lease = {}\n", string(lease)));

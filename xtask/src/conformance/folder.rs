@@ -50,6 +50,10 @@ impl Folder {
              [plugins]\n\
              cache_dir = {cache}\n\
              \n\
+             [delivery]\n\
+             # The breaker off: crm-sync's deliveries must all wait for their retry.\n\
+             breaker_failures = 0\n\
+             \n\
              [outbound]\n\
              allowed_networks = [{sink}]\n\
              \n\

@@ -90,13 +90,7 @@ impl Report {
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
-            limits: LimitsView {
-                timeout_ms: limits.timeout.as_millis() as u64,
-                memory_mib: limits.memory_bytes / (1024 * 1024),
-                http_timeout_ms: limits.http_timeout.as_millis() as u64,
-                max_response_bytes: limits.max_response_bytes,
-                max_concurrency: limits.max_concurrency,
-            },
+            limits: LimitsView::of(limits),
             allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
             warnings: Vec::new(),
             history: None,
@@ -168,7 +162,7 @@ impl Report {
         line(
             &mut out,
             "limits",
-            &format!(
+            &(format!(
                 "timeout {} ms, memory {} MiB, HTTP timeout {} ms, response at most {} bytes, \
                  {} at once",
                 limits.timeout_ms,
@@ -176,7 +170,13 @@ impl Report {
                 limits.http_timeout_ms,
                 limits.max_response_bytes,
                 limits.max_concurrency
-            ),
+            ) + &match &limits.rate {
+                Some(rate) => format!(
+                    ", at most {} per {} (bursts of {})",
+                    rate.count, rate.per, rate.burst
+                ),
+                None => String::new(),
+            }),
         );
         let hosts = if self.allowed_outbound_hosts.is_empty() {
             "none (no outbound HTTP)".to_owned()

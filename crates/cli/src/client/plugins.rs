@@ -1,18 +1,27 @@
-//! `plugins`: `GET /api/v1/plugins` as a table.
+//! `plugins`: `GET /api/v1/plugins` as a table; `plugins pause NAME` and `plugins resume NAME`.
 
 use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::Value;
 use smartreach_http::{PluginInfo, PluginList};
+use smartreach_store::PluginControl;
 
 use super::table::{Column, Table};
 use super::view::{short_hash, text, time_text};
-use super::{AdminClient, ClientError, pretty};
-use crate::cli::PluginsArgs;
+use super::{AdminClient, ClientError, path_segment, pretty};
+use crate::cli::{PluginControlArgs, PluginsArgs, PluginsCommand};
 
-/// `plugins`. Returns what to print.
+/// `plugins`, `plugins pause NAME` or `plugins resume NAME`. Returns what to print.
 pub fn run(args: &PluginsArgs) -> Result<String, ClientError> {
+    match &args.control {
+        Some(PluginsCommand::Pause(control)) => run_control(control, true),
+        Some(PluginsCommand::Resume(control)) => run_control(control, false),
+        None => run_list(args),
+    }
+}
+
+fn run_list(args: &PluginsArgs) -> Result<String, ClientError> {
     let client = AdminClient::new(&args.api.host)?;
     let answer: Value = client.get("/api/v1/plugins", &[])?;
     if args.api.json {
@@ -91,6 +100,24 @@ fn render(list: &PluginList) -> String {
                 error.message
             );
         }
+        if let Some(until) = row.held_until {
+            let _ = writeln!(
+                out,
+                "{}: held back until {}: {}",
+                row.name,
+                time_text(Some(until)),
+                row.held_because.as_deref().unwrap_or("")
+            );
+        }
+        if let Some(since) = row.paused_since {
+            let _ = writeln!(
+                out,
+                "{}: paused since {}; its deliveries wait until `plugins resume {}`",
+                row.name,
+                time_text(Some(since)),
+                row.name
+            );
+        }
     }
     out
 }
@@ -104,6 +131,37 @@ fn loaded_text(row: &PluginInfo) -> String {
         (false, None) => "no",
     }
     .to_owned()
+}
+
+/// `plugins pause NAME` (`paused`) or `plugins resume NAME`.
+fn run_control(args: &PluginControlArgs, paused: bool) -> Result<String, ClientError> {
+    let client = AdminClient::new(&args.api.host)?;
+    let action = if paused { "pause" } else { "resume" };
+    let path = format!("/api/v1/plugins/{}/{action}", path_segment(&args.name));
+    let answer: Value = client.post(&path, &serde_json::json!({}))?;
+    if args.api.json {
+        return Ok(pretty(&answer));
+    }
+    let control = PluginControl::deserialize(&answer).map_err(|err| ClientError::BadAnswer {
+        request: format!("POST {path}"),
+        message: err.to_string(),
+    })?;
+    Ok(control_text(&control))
+}
+
+fn control_text(control: &PluginControl) -> String {
+    match control.paused_since {
+        Some(since) => format!(
+            "{} paused (since {}): its deliveries wait, pending, until `plugins resume {}`\n",
+            control.plugin,
+            time_text(Some(since)),
+            control.plugin
+        ),
+        None => format!(
+            "{} running: its waiting deliveries run in order\n",
+            control.plugin
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +250,62 @@ mod tests {
             lines[6],
             "big: compiling p/big.wasm since 1970-01-01T00:00:00Z; its deliveries wait until it \
              is loaded"
+        );
+    }
+
+    #[test]
+    fn a_paused_plugin_says_so_below_the_table_and_how_to_resume_it() {
+        let list: PluginList = serde_json::from_value(json!({
+            "items": [json!({
+                "name": "crm-sync", "loaded": true, "content_hash": "0123456789abcdef0123",
+                "description": "crm", "subscriptions": ["*"], "limits": null,
+                "allowed_outbound_hosts": [],
+                "delivery_counts": {"pending": 5, "running": 0, "done": 0, "skipped": 0, "dead": 0},
+                "last_error": null, "load_error": null, "paused_since": 0
+            })]
+        }))
+        .unwrap();
+        let text = render(&list);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[2],
+            "crm-sync: paused since 1970-01-01T00:00:00Z; its deliveries wait until \
+             `plugins resume crm-sync`"
+        );
+        let paused = PluginControl {
+            plugin: "crm-sync".to_owned(),
+            paused_since: Some(0),
+            held_until: None,
+            held_because: None,
+        };
+        assert_eq!(
+            control_text(&paused),
+            "crm-sync paused (since 1970-01-01T00:00:00Z): its deliveries wait, pending, until \
+             `plugins resume crm-sync`\n"
+        );
+        let running = PluginControl {
+            paused_since: None,
+            ..paused
+        };
+        let held: PluginList = serde_json::from_value(json!({
+            "items": [json!({
+                "name": "crm-sync", "loaded": true, "content_hash": null,
+                "description": null, "subscriptions": [], "limits": null,
+                "allowed_outbound_hosts": [],
+                "delivery_counts": {"pending": 5, "running": 0, "done": 0, "skipped": 0, "dead": 0},
+                "last_error": null, "load_error": null, "paused_since": null,
+                "held_until": 0, "held_because": "its upstream asked to wait 1000 ms: HTTP 429"
+            })]
+        }))
+        .unwrap();
+        assert_eq!(
+            render(&held).lines().nth(2).unwrap(),
+            "crm-sync: held back until 1970-01-01T00:00:00Z: its upstream asked to wait 1000 ms: \
+             HTTP 429"
+        );
+        assert_eq!(
+            control_text(&running),
+            "crm-sync running: its waiting deliveries run in order\n"
         );
     }
 }

@@ -1,4 +1,5 @@
-//! The admin API under `/api/v1`: what happened to every event, and replays and backfills.
+//! The admin API under `/api/v1`: what happened to every event, replays and backfills, and
+//! pausing and resuming plugins.
 //! Behind a bearer token (`admin.token`); without one configured, the API is off.
 
 pub(crate) mod auth;
@@ -7,6 +8,7 @@ mod events;
 pub(crate) mod ids;
 pub mod openapi;
 pub(crate) mod plugins;
+mod pause;
 mod query;
 pub(crate) mod replay;
 mod unix_ms;
@@ -28,6 +30,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/api/v1/plugins", get(plugins::list))
         .route("/api/v1/plugins/{name}/replay-dead", post(replay::dead))
         .route("/api/v1/plugins/{name}/backfill", post(replay::backfill))
+        .route("/api/v1/plugins/{name}/pause", post(pause::pause))
+        .route("/api/v1/plugins/{name}/resume", post(pause::resume))
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             auth::require_token,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{deliveries, events, plugins, replay};
+use super::{deliveries, events, pause, plugins, replay};
 use crate::ingest;
 
 /// The document.
@@ -25,7 +25,7 @@ use crate::ingest;
     paths(
         ingest::receive,
         events::list, events::show, deliveries::list, plugins::list,
-        replay::one, replay::dead, replay::backfill,
+        replay::one, replay::dead, replay::backfill, pause::pause, pause::resume,
     ),
     components(schemas(crate::problem::ProblemDoc)),
     modifiers(&AdminToken),
@@ -33,7 +33,7 @@ use crate::ingest;
         (name = "ingest", description = "Webhooks from SmartReach; the URL's token names the source"),
         (name = "events", description = "Stored events"),
         (name = "deliveries", description = "Deliveries of events to plugins"),
-        (name = "plugins", description = "Loaded plugins and their activity"),
+        (name = "plugins", description = "Loaded plugins and their activity; pausing and resuming them"),
         (name = "replay", description = "Replays and backfills"),
     )
 )]

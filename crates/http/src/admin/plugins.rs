@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use smartreach_plugin_runtime::{Plugin, Subscriptions};
-use smartreach_store::{LastError, StatusCounts};
+use smartreach_plugin_runtime::{Limits, Plugin, RatePeriod, Subscriptions};
+use smartreach_store::{LastError, StatusCounts, now_ms};
 use utoipa::ToSchema;
 
 use crate::problem::Problem;
@@ -45,6 +45,14 @@ pub struct PluginInfo {
     /// its deliveries wait, pending, until the load ends. A plugin compiling a new version keeps
     /// running the loaded one meanwhile (`loaded` and `content_hash` tell it).
     pub compiling: Option<CompilingView>,
+    /// When an operator paused it (Unix ms; `POST /api/v1/plugins/{name}/pause`), or null while
+    /// it runs. A paused plugin's deliveries wait, `pending` (counted above), until it is resumed.
+    pub paused_since: Option<i64>,
+    /// Until when its deliveries are held back (Unix ms): its upstream asked to wait, or its
+    /// circuit breaker opened (`held_because` says which); null when they are not.
+    pub held_until: Option<i64>,
+    /// Why its deliveries are held back, with `held_until`.
+    pub held_because: Option<String>,
 }
 
 /// A load of a plugin's files under way.
@@ -82,6 +90,41 @@ pub struct LimitsView {
     pub max_response_bytes: u64,
     /// Invocations at once.
     pub max_concurrency: u32,
+    /// Deliveries that may start per period (`limits.rate`), across every host; null: no limit.
+    pub rate: Option<RateView>,
+}
+
+/// A plugin's rate limit: `count` deliveries per `per`, in bursts of up to `burst`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RateView {
+    /// Deliveries per period.
+    pub count: u32,
+    /// `second` or `minute`.
+    pub per: String,
+    /// Deliveries that may start at once after a quiet spell.
+    pub burst: u32,
+}
+
+impl LimitsView {
+    /// The view of a plugin's effective limits.
+    pub fn of(limits: &Limits) -> Self {
+        Self {
+            timeout_ms: limits.timeout.as_millis() as u64,
+            memory_mib: limits.memory_bytes / (1024 * 1024),
+            http_timeout_ms: limits.http_timeout.as_millis() as u64,
+            max_response_bytes: limits.max_response_bytes,
+            max_concurrency: limits.max_concurrency,
+            rate: limits.rate.map(|rate| RateView {
+                count: rate.count.get(),
+                per: match rate.per {
+                    RatePeriod::Second => "second",
+                    RatePeriod::Minute => "minute",
+                }
+                .to_owned(),
+                burst: rate.burst(),
+            }),
+        }
+    }
 }
 
 /// The plugins.
@@ -115,6 +158,7 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<PluginList>, Probl
 /// the API's list and the console's plugin page.
 pub(crate) async fn plugin_list(app: &App) -> Result<PluginList, Problem> {
     let activity = app.store.plugin_activity().await?;
+    let controls = app.store.plugin_controls(now_ms()).await?;
     let loaded = app.registry.snapshot();
     let mut by_name: BTreeMap<String, PluginInfo> = loaded
         .iter()
@@ -153,6 +197,14 @@ pub(crate) async fn plugin_list(app: &App) -> Result<PluginList, Problem> {
             since: compiling.since,
         });
     }
+    for control in controls {
+        let info = by_name
+            .entry(control.plugin.clone())
+            .or_insert_with(|| unloaded_info(control.plugin));
+        info.paused_since = control.paused_since;
+        info.held_until = control.held_until;
+        info.held_because = control.held_because;
+    }
     Ok(PluginList {
         items: by_name.into_values().collect(),
     })
@@ -173,6 +225,9 @@ fn unloaded_info(name: String) -> PluginInfo {
         last_error: None,
         load_error: None,
         compiling: None,
+        paused_since: None,
+        held_until: None,
+        held_because: None,
     }
 }
 
@@ -184,13 +239,7 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
         content_hash: Some(plugin.content_hash().to_owned()),
         description: Some(plugin.declaration().description.clone()),
         subscriptions: subscription_names(plugin.subscriptions()),
-        limits: Some(LimitsView {
-            timeout_ms: limits.timeout.as_millis() as u64,
-            memory_mib: limits.memory_bytes / (1024 * 1024),
-            http_timeout_ms: limits.http_timeout.as_millis() as u64,
-            max_response_bytes: limits.max_response_bytes,
-            max_concurrency: limits.max_concurrency,
-        }),
+        limits: Some(LimitsView::of(limits)),
         allowed_outbound_hosts: plugin.allowed_outbound_hosts(),
         config_keys: plugin
             .config_keys()
@@ -201,6 +250,9 @@ fn loaded_info(plugin: &Plugin) -> PluginInfo {
         last_error: None,
         load_error: None,
         compiling: None,
+        paused_since: None,
+        held_until: None,
+        held_because: None,
     }
 }
 

@@ -222,7 +222,7 @@ fn backfill_types(
 }
 
 /// The `{name}` of a plugin route, refused (400 `invalid-path`) unless it can be a plugin's name.
-fn plugin_name(name: String) -> Result<String, Problem> {
+pub(super) fn plugin_name(name: String) -> Result<String, Problem> {
     if is_plugin_name(&name) {
         return Ok(name);
     }

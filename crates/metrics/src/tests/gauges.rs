@@ -12,12 +12,14 @@ fn gauges_come_from_the_snapshot() {
                 pending: 3,
                 running: 1,
                 dead: 0,
+                waiting_on: None,
             },
             PluginQueue {
                 plugin: "crm-sync".to_owned(),
                 pending: 120,
                 running: 4,
                 dead: 2,
+                waiting_on: None,
             },
             // The same plugin twice is one series.
             PluginQueue {
@@ -25,6 +27,7 @@ fn gauges_come_from_the_snapshot() {
                 pending: 1,
                 running: 0,
                 dead: 1,
+                waiting_on: None,
             },
         ],
         oldest_pending_age: Some(Duration::from_millis(90_250)),
@@ -103,4 +106,63 @@ fn a_fresh_host_shows_its_label_less_series_at_zero() {
             .any(|s| !s.series().is_empty());
         assert!(!labelled, "{name} has a labelled series before any call");
     }
+}
+
+#[test]
+fn deliveries_held_back_by_a_control_are_counted_by_what_they_wait_on() {
+    let metrics = Metrics::default();
+    metrics.breaker_changed("crm-sync", "open");
+    metrics.breaker_changed("crm-sync", "closed");
+    metrics.breaker_changed("crm-sync", "open");
+    let queue = QueueSnapshot {
+        by_plugin: vec![
+            PluginQueue {
+                plugin: "crm-sync".to_owned(),
+                pending: 7,
+                running: 0,
+                dead: 0,
+                waiting_on: Some("breaker"),
+            },
+            PluginQueue {
+                plugin: "slack-replies".to_owned(),
+                pending: 2,
+                running: 1,
+                dead: 0,
+                waiting_on: Some("rate"),
+            },
+            PluginQueue {
+                plugin: "event-log".to_owned(),
+                pending: 5,
+                running: 0,
+                dead: 0,
+                waiting_on: None,
+            },
+        ],
+        oldest_pending_age: None,
+        plugins_loaded: 3,
+    };
+    let scrape = parse(&metrics.render(&queue));
+    let waiting = "smartreach_hooks_deliveries_waiting";
+    assert_eq!(
+        scrape.value(waiting, &[("plugin", "crm-sync"), ("reason", "breaker")]),
+        Some(7.0)
+    );
+    assert_eq!(
+        scrape.value(waiting, &[("plugin", "slack-replies"), ("reason", "rate")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        scrape.value(waiting, &[("plugin", "event-log"), ("reason", "pause")]),
+        None,
+        "a plugin nothing holds back has no series"
+    );
+    let changes = "smartreach_hooks_breaker_changes_total";
+    assert_eq!(
+        scrape.value(changes, &[("plugin", "crm-sync"), ("state", "open")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        scrape.value(changes, &[("plugin", "crm-sync"), ("state", "closed")]),
+        Some(1.0)
+    );
 }

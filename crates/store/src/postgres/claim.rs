@@ -7,11 +7,13 @@
 //! row changed since the query's snapshot (another host claimed it and committed) is checked again
 //! on its new version, and dropped when it no longer qualifies.
 
-use deadpool_postgres::Object;
+use std::collections::HashMap;
 
-use super::{failed, query};
+use deadpool_postgres::{Object, Transaction};
+
+use super::{execute, failed, query};
 use crate::model::{ClaimRequest, Claimed};
-use crate::{StoreError, Timestamp};
+use crate::{ClaimRate, StoreError, Timestamp};
 
 /// Whether an earlier delivery of the same (plugin, source, prospect) is still open. The order
 /// of ids is the order of commits for one prospect (see `order.rs`).
@@ -24,12 +26,20 @@ const HEAD_OF_PROSPECT: &str = "
               AND earlier.id < d.id
               AND earlier.status IN ('pending', 'running')))";
 
+/// Whether the plugin may run: nothing of a plugin paused, or held back past now, is claimed,
+/// neither pending nor under an expired lease (see `plugin_controls`).
+const NOT_HELD: &str = "
+      AND NOT EXISTS (
+            SELECT 1 FROM plugin_controls c
+            WHERE c.plugin = $1 AND (c.paused_at IS NOT NULL OR c.held_until > $2))";
+
 /// Pending and due, oldest first, locked.
 fn pending_candidates() -> String {
     format!(
         "SELECT d.id, d.next_attempt_at FROM deliveries d
          WHERE d.plugin = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
          {HEAD_OF_PROSPECT}
+         {NOT_HELD}
          ORDER BY d.next_attempt_at, d.id
          LIMIT $3
          FOR UPDATE OF d SKIP LOCKED"
@@ -42,6 +52,7 @@ fn expired_candidates() -> String {
         "SELECT d.id, d.next_attempt_at FROM deliveries d
          WHERE d.status = 'running' AND d.lease_expires_at < $2 AND d.plugin = $1
          {HEAD_OF_PROSPECT}
+         {NOT_HELD}
          ORDER BY d.next_attempt_at, d.id
          LIMIT $3
          FOR UPDATE OF d SKIP LOCKED"
@@ -59,6 +70,40 @@ const TAKE: &str = "
     RETURNING d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, w.metadata, e.item,
               d.next_attempt_at";
 
+/// Stores what is left of a plugin's rate budget after a claim (its row is locked by
+/// [`lock_budget`]).
+const SPEND_BUDGET: &str = "
+    UPDATE plugin_controls
+    SET rate_tokens = $2, rate_at = GREATEST(COALESCE(rate_at, $3), $3), updated_at = $3
+    WHERE plugin = $1";
+
+/// Locks the controls row of `plugin` until the claim's transaction ends, so that claimers of
+/// every host spend its rate budget one after the other, each seeing what the last one left;
+/// returns the budget as stored (`None`: never spent). Creates the row when it is missing.
+async fn lock_budget(
+    tx: &Transaction<'_>,
+    plugin: &str,
+) -> Result<Option<(f64, Timestamp)>, StoreError> {
+    const LOCK: &str = "SELECT rate_tokens, rate_at FROM plugin_controls WHERE plugin = $1 FOR UPDATE";
+    let mut rows = query(tx, "lock a plugin's rate budget", LOCK, &[&plugin]).await?;
+    if rows.is_empty() {
+        execute(
+            tx,
+            "create a plugin's rate budget",
+            "INSERT INTO plugin_controls (plugin, updated_at) VALUES ($1, 0)
+             ON CONFLICT (plugin) DO NOTHING",
+            &[&plugin],
+        )
+        .await?;
+        rows = query(tx, "lock a plugin's rate budget", LOCK, &[&plugin]).await?;
+    }
+    Ok(rows.first().and_then(|row| {
+        let tokens: Option<f64> = row.get(0);
+        let at: Option<i64> = row.get(1);
+        tokens.zip(at)
+    }))
+}
+
 pub(super) async fn claim(
     client: &mut Object,
     owner: &str,
@@ -72,8 +117,28 @@ pub(super) async fn claim(
         .map_err(failed("starting a claim"))?;
     let (pending_sql, expired_sql) = (pending_candidates(), expired_candidates());
     let mut chosen: Vec<i64> = Vec::new();
+    // The budgets first, locked in the order of their names: claims of several hosts, whose
+    // requests come in rotating orders, would otherwise lock them crosswise and deadlock.
+    let mut limited: Vec<(&str, ClaimRate)> = requests
+        .iter()
+        .filter(|request| request.limit > 0)
+        .filter_map(|request| Some((request.plugin.as_str(), request.rate?)))
+        .collect();
+    limited.sort_by_key(|(plugin, _)| *plugin);
+    let mut budgets: HashMap<&str, f64> = HashMap::new();
+    for (plugin, rate) in limited {
+        let stored = lock_budget(&tx, plugin).await?;
+        budgets.insert(plugin, rate.tokens(stored, now));
+    }
     for request in requests.iter().filter(|request| request.limit > 0) {
-        let limit = i64::from(request.limit);
+        let budget = budgets.get(request.plugin.as_str()).copied();
+        let allowed = budget.map_or(request.limit, |tokens| {
+            ClaimRate::allowed(tokens, request.limit)
+        });
+        if allowed == 0 {
+            continue;
+        }
+        let limit = i64::from(allowed);
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&request.plugin, &now, &limit];
         // Both queries at once on the one connection (pipelined).
@@ -94,7 +159,19 @@ pub(super) async fn claim(
         // Each list is in (due, id) order; together, the oldest `limit`. The rest stay locked
         // only until this transaction ends.
         rows.sort_unstable();
-        rows.truncate(request.limit as usize);
+        rows.truncate(allowed as usize);
+        if let Some(tokens) = budget
+            && !rows.is_empty()
+        {
+            let left = tokens - rows.len() as f64;
+            execute(
+                &tx,
+                "spend a plugin's rate budget",
+                SPEND_BUDGET,
+                &[&request.plugin, &left, &now],
+            )
+            .await?;
+        }
         chosen.extend(rows.into_iter().map(|(_, id)| id));
     }
     if chosen.is_empty() {

@@ -8,7 +8,10 @@ use super::url::Target;
 use crate::StoreError;
 
 /// Every migration, by version. Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_plugin_controls.sql")),
+];
 
 /// The advisory lock key of migrations: "smartrea" in ASCII, unlikely to collide with another
 /// application's keys in a shared database.

@@ -14,6 +14,7 @@ mod activity;
 mod claim;
 mod complete;
 mod connect;
+mod control;
 pub(crate) mod import;
 mod ingest;
 mod lease;
@@ -33,6 +34,7 @@ use tokio::sync::Notify;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use crate::control::PluginControl;
 use crate::model::{AttemptRecord, ClaimRequest, Claimed, Ingested, NewWebhook};
 use crate::view::{
     DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, MinuteActivity, Page,
@@ -391,6 +393,37 @@ impl Store for PostgresStore {
     async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError> {
         let mut client = self.client().await?;
         retention::prune_batch(&mut client, before).await
+    }
+
+    async fn set_paused(
+        &self,
+        plugin: String,
+        paused: bool,
+        now: Timestamp,
+    ) -> Result<PluginControl, StoreError> {
+        let client = self.client().await?;
+        let control = control::set_paused(&client, &plugin, paused, now).await?;
+        if !paused {
+            // Its deliveries are claimable again: wake the idle hosts.
+            self.announce.queued(&client).await;
+        }
+        Ok(control)
+    }
+
+    async fn hold(
+        &self,
+        plugin: String,
+        until: Timestamp,
+        because: String,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        control::hold(&client, &plugin, until, &because, now).await
+    }
+
+    async fn plugin_controls(&self, now: Timestamp) -> Result<Vec<PluginControl>, StoreError> {
+        let client = self.client().await?;
+        control::plugin_controls(&client, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

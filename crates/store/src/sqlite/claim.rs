@@ -7,8 +7,10 @@
 
 use rusqlite::Connection;
 
+use rusqlite::OptionalExtension;
+
 use crate::model::{ClaimRequest, Claimed};
-use crate::{StoreError, Timestamp};
+use crate::{ClaimRate, StoreError, Timestamp};
 
 /// Whether an earlier delivery of the same (plugin, source, prospect) is still open: two sources
 /// (two SmartReach accounts) may use the same prospect ids for different people. `INDEXED BY`: without
@@ -23,6 +25,13 @@ const HEAD_OF_PROSPECT: &str = "
               AND earlier.id < d.id
               AND earlier.status IN ('pending', 'running')))";
 
+/// Whether the plugin may run: nothing of a plugin paused, or held back past now, is claimed,
+/// neither pending nor under an expired lease (see `plugin_controls`).
+const NOT_HELD: &str = "
+      AND NOT EXISTS (
+            SELECT 1 FROM plugin_controls c
+            WHERE c.plugin = ?1 AND (c.paused_at IS NOT NULL OR c.held_until > ?2))";
+
 /// Pending and due, oldest first, walked in the order of the partial index `deliveries_due`, so
 /// that the query stops after `?3` heads instead of sorting the whole backlog.
 fn pending_candidates() -> String {
@@ -33,6 +42,7 @@ fn pending_candidates() -> String {
               JOIN webhooks w ON w.id = e.webhook_id
          WHERE d.plugin = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2
          {HEAD_OF_PROSPECT}
+         {NOT_HELD}
          ORDER BY d.next_attempt_at, d.id
          LIMIT ?3"
     )
@@ -48,6 +58,7 @@ fn expired_candidates() -> String {
               JOIN webhooks w ON w.id = e.webhook_id
          WHERE d.status = 'running' AND d.lease_expires_at < ?2 AND d.plugin = ?1
          {HEAD_OF_PROSPECT}
+         {NOT_HELD}
          ORDER BY d.next_attempt_at, d.id
          LIMIT ?3"
     )
@@ -76,10 +87,20 @@ pub(super) fn claim(
         .map_err(StoreError::query("claim a delivery"))?;
     let mut claimed = Vec::new();
     for request in requests.iter().filter(|request| request.limit > 0) {
+        let budget = match &request.rate {
+            Some(rate) => Some(rate.tokens(stored_budget(conn, &request.plugin)?, now)),
+            None => None,
+        };
+        let limit = budget.map_or(request.limit, |tokens| {
+            ClaimRate::allowed(tokens, request.limit)
+        });
+        if limit == 0 {
+            continue;
+        }
         let mut rows = Vec::new();
         for statement in [&mut expired, &mut pending] {
             let found = statement
-                .query_map((&request.plugin, now, request.limit), |row| {
+                .query_map((&request.plugin, now, limit), |row| {
                     Ok((
                         (row.get::<_, i64>(8)?, row.get::<_, i64>(0)?),
                         Claimed {
@@ -102,7 +123,12 @@ pub(super) fn claim(
         }
         // Both lists are in (next_attempt_at, id) order; together, the oldest `limit`.
         rows.sort_by_key(|(order, _)| *order);
-        rows.truncate(request.limit as usize);
+        rows.truncate(limit as usize);
+        if let Some(tokens) = budget
+            && !rows.is_empty()
+        {
+            spend_budget(conn, &request.plugin, tokens - rows.len() as f64, now)?;
+        }
         for (_, delivery) in rows {
             take.execute((
                 delivery.delivery_id,
@@ -116,4 +142,38 @@ pub(super) fn claim(
         }
     }
     Ok(claimed)
+}
+
+/// The rate-limit budget of `plugin` as last stored: its tokens and when (`None`: never spent).
+fn stored_budget(conn: &Connection, plugin: &str) -> Result<Option<(f64, Timestamp)>, StoreError> {
+    conn.prepare_cached(
+        "SELECT rate_tokens, rate_at FROM plugin_controls
+         WHERE plugin = ?1 AND rate_tokens IS NOT NULL AND rate_at IS NOT NULL",
+    )
+    .and_then(|mut statement| {
+        statement
+            .query_row([plugin], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+    })
+    .map_err(StoreError::query("read a plugin's rate budget"))
+}
+
+/// Stores what is left of `plugin`'s budget after a claim at `now`. (Only after a claim that took
+/// something: the refill is computed from the stored point, so an unspent bucket needs no write.)
+fn spend_budget(
+    conn: &Connection,
+    plugin: &str,
+    tokens: f64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO plugin_controls (plugin, rate_tokens, rate_at, updated_at)
+         VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (plugin) DO UPDATE
+         SET rate_tokens = ?2, rate_at = MAX(COALESCE(plugin_controls.rate_at, ?3), ?3),
+             updated_at = ?3",
+    )
+    .and_then(|mut statement| statement.execute((plugin, tokens, now)))
+    .map_err(StoreError::query("spend a plugin's rate budget"))?;
+    Ok(())
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("migrations/0003_metadata_once_and_source_order.sql"),
     ),
+    (4, include_str!("migrations/0004_plugin_controls.sql")),
 ];
 
 /// Brings the schema to the newest version; refuses a database from a newer build.

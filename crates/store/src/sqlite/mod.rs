@@ -3,6 +3,7 @@
 mod activity;
 mod claim;
 mod complete;
+mod control;
 mod files;
 mod ingest;
 mod lease;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::control::PluginControl;
 use crate::model::{AttemptRecord, ClaimRequest, Claimed, Ingested, NewWebhook};
 use crate::view::{
     DeliveryFilter, DeliverySummary, EventDetail, EventFilter, EventSummary, MinuteActivity, Page,
@@ -229,6 +231,34 @@ impl Store for SqliteStore {
         let owner = owner.to_owned();
         self.writer
             .write(move |conn| lease::renew(conn, &owner, &delivery_ids, until))
+            .await
+    }
+
+    async fn set_paused(
+        &self,
+        plugin: String,
+        paused: bool,
+        now: Timestamp,
+    ) -> Result<PluginControl, StoreError> {
+        self.writer
+            .write(move |conn| control::set_paused(conn, &plugin, paused, now))
+            .await
+    }
+
+    async fn hold(
+        &self,
+        plugin: String,
+        until: Timestamp,
+        because: String,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| control::hold(conn, &plugin, until, &because, now))
+            .await
+    }
+
+    async fn plugin_controls(&self, now: Timestamp) -> Result<Vec<PluginControl>, StoreError> {
+        self.read(move |conn| control::plugin_controls(conn, now))
             .await
     }
 

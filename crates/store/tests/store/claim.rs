@@ -77,14 +77,17 @@ pub async fn claims_take_at_most_each_request_s_limit_of_its_plugin(store: &dyn 
                 ClaimRequest {
                     plugin: "a".to_owned(),
                     limit: 2,
+                    rate: None,
                 },
                 ClaimRequest {
                     plugin: "b".to_owned(),
                     limit: 0,
+                    rate: None,
                 },
                 ClaimRequest {
                     plugin: "c".to_owned(),
                     limit: 10,
+                    rate: None,
                 },
             ],
         )

@@ -15,9 +15,11 @@ mod backfill;
 mod claim;
 mod complete;
 mod concurrent;
+mod controls;
 mod ingest;
 mod leases;
 mod ordering;
+mod rate;
 mod read;
 mod requeue;
 mod retention;
@@ -65,6 +67,12 @@ macro_rules! conformance {
             requeue::a_requeue_is_pending_at_its_time_without_an_attempt,
             requeue::a_requeue_changes_only_deliveries_the_owner_holds,
             requeue::a_release_returns_the_owner_s_deliveries_due_at_once,
+            controls::a_paused_plugin_s_deliveries_wait_in_order_until_resumed,
+            controls::a_paused_plugin_s_expired_leases_are_not_taken_over,
+            controls::any_plugin_name_may_be_paused_or_resumed,
+            controls::a_held_plugin_waits_until_the_hold_ends,
+            rate::a_rate_limited_claim_takes_no_more_than_the_shared_budget,
+            rate::a_rate_limited_claim_that_finds_nothing_spends_nothing,
             backfill::a_replay_queues_a_new_delivery_once,
             backfill::a_replay_is_refused_while_open_or_unknown,
             backfill::a_replay_runs_after_its_prospect_s_newer_events,

@@ -147,6 +147,7 @@ pub async fn claim(
             vec![ClaimRequest {
                 plugin: plugin.to_owned(),
                 limit,
+                rate: None,
             }],
         )
         .await

@@ -46,7 +46,7 @@ fn answers(operation: &str) -> (bool, &'static [ProblemKind]) {
                 NotFound,
             ],
         ),
-        "replay_dead" => (true, &[InvalidPath, NotFound]),
+        "replay_dead" | "pause_plugin" | "resume_plugin" => (true, &[InvalidPath, NotFound]),
         "backfill" => (
             true,
             &[
