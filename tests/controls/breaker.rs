@@ -57,7 +57,11 @@ fn a_failing_upstream_opens_the_breaker_and_a_probe_closes_it() {
         sent_while_failing <= FAILURES as usize + 4,
         "{sent_while_failing} requests: the breaker did not stop the plugin"
     );
-    assert_eq!(db.status_counts().get("dead"), None, "nothing dead-lettered");
+    assert_eq!(
+        db.status_counts().get("dead"),
+        None,
+        "nothing dead-lettered"
+    );
     let metrics = scrape(&host);
     assert!(
         metrics.contains(
@@ -78,9 +82,11 @@ fn a_failing_upstream_opens_the_breaker_and_a_probe_closes_it() {
     });
     let metrics = scrape(&host);
     assert!(
-        metrics.contains("smartreach_hooks_breaker_changes_total{plugin=\"crm-sync\",state=\"open\"} 1")
-            && metrics
-                .contains("smartreach_hooks_breaker_changes_total{plugin=\"crm-sync\",state=\"closed\"} 1"),
+        metrics.contains(
+            "smartreach_hooks_breaker_changes_total{plugin=\"crm-sync\",state=\"open\"} 1"
+        ) && metrics.contains(
+            "smartreach_hooks_breaker_changes_total{plugin=\"crm-sync\",state=\"closed\"} 1"
+        ),
         "{metrics}"
     );
 }

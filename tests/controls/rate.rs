@@ -170,10 +170,13 @@ fn two_hosts_on_one_database_share_the_plugin_s_rate() {
     let hosts: Vec<Host> = envs.iter().map(Env::start).collect();
     send_backlog(&hosts.iter().collect::<Vec<_>>());
     eventually_or("every delivery to be finished", BATCH, || {
-        let open = db.scalar(
-            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'running')",
-        );
-        if open == 0 { Ok(()) } else { Err(format!("{open} open")) }
+        let open =
+            db.scalar("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'running')");
+        if open == 0 {
+            Ok(())
+        } else {
+            Err(format!("{open} open"))
+        }
     });
     let requests = capture.requests();
     let attempts = db.column(

@@ -35,7 +35,9 @@ fn a_retry_after_holds_the_plugin_s_other_deliveries_back_too() {
             &format!("upstream-{n}"),
         ));
     }
-    eventually("the first request", SOON, || (!capture.is_empty()).then_some(()));
+    eventually("the first request", SOON, || {
+        (!capture.is_empty()).then_some(())
+    });
     capture.answer(200, b"{}");
     host.wait_for_stderr("plugin held back: its upstream asked to wait", mark, SOON);
     db.wait_idle(BATCH);
@@ -51,7 +53,10 @@ fn a_retry_after_holds_the_plugin_s_other_deliveries_back_too() {
         "the next request came {gap:?} after the 429 with Retry-After: 2"
     );
     let deliveries = db.deliveries_of_plugin("crm-sync");
-    let attempts: Vec<i64> = deliveries.iter().map(|delivery| delivery.attempts).collect();
+    let attempts: Vec<i64> = deliveries
+        .iter()
+        .map(|delivery| delivery.attempts)
+        .collect();
     assert_eq!(
         attempts.iter().sum::<i64>(),
         EVENTS + 1,

@@ -15,7 +15,7 @@ use support::payload::{all_items, prospect_event, reply, single_event};
 use support::plugins::manifest;
 use support::{BATCH, SOON, eventually_or};
 
-const FAMILIES: [(&str, &str); 11] = [
+const FAMILIES: [(&str, &str); 13] = [
     ("smartreach_hooks_webhooks_received_total", "counter"),
     ("smartreach_hooks_webhooks_duplicate_total", "counter"),
     ("smartreach_hooks_ingest_rejected_total", "counter"),
@@ -27,6 +27,8 @@ const FAMILIES: [(&str, &str); 11] = [
     ("smartreach_hooks_queue_depth", "gauge"),
     ("smartreach_hooks_oldest_pending_age_seconds", "gauge"),
     ("smartreach_hooks_plugins_loaded", "gauge"),
+    ("smartreach_hooks_deliveries_waiting", "gauge"),
+    ("smartreach_hooks_breaker_changes_total", "counter"),
 ];
 
 /// Known traffic (stored webhooks by type, one redelivery, rejections of four kinds, deliveries

@@ -149,7 +149,8 @@ pub(crate) fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, Confi
         poll_interval: check.positive("delivery.poll_interval", raw.delivery.poll_interval.0)?,
         lease: check.lease("delivery.lease", raw.delivery.lease.0)?,
         breaker_failures: raw.delivery.breaker_failures,
-        breaker_backoff: check.positive("delivery.breaker_backoff", raw.delivery.breaker_backoff.0)?,
+        breaker_backoff: check
+            .positive("delivery.breaker_backoff", raw.delivery.breaker_backoff.0)?,
     };
 
     if raw.plugins.max_instances == 0 {

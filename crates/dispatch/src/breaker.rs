@@ -62,7 +62,12 @@ impl Breakers {
     }
 
     /// An attempt of `plugin` ended at `now`, failed or not.
-    pub(crate) fn attempted(&mut self, plugin: &str, failed: bool, now: Timestamp) -> Option<Change> {
+    pub(crate) fn attempted(
+        &mut self,
+        plugin: &str,
+        failed: bool,
+        now: Timestamp,
+    ) -> Option<Change> {
         if self.failures_to_open == 0 {
             return None;
         }
@@ -149,9 +154,17 @@ mod tests {
     fn after_the_back_off_one_probe_runs_and_its_outcome_closes_or_reopens_it() {
         let mut breakers = Breakers::new(1, BACKOFF);
         breakers.attempted("a", true, 0);
-        assert_eq!(breakers.claim_limit("a", 1, 1000), Some(0), "still running one");
+        assert_eq!(
+            breakers.claim_limit("a", 1, 1000),
+            Some(0),
+            "still running one"
+        );
         assert_eq!(breakers.claim_limit("a", 0, 1000), Some(1), "the probe");
-        assert_eq!(breakers.claim_limit("a", 1, 1001), Some(0), "one probe at a time");
+        assert_eq!(
+            breakers.claim_limit("a", 1, 1001),
+            Some(0),
+            "one probe at a time"
+        );
         assert_eq!(
             breakers.attempted("a", true, 1500),
             Some(Change::Reopened { until: 2500 })

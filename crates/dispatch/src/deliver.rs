@@ -8,9 +8,9 @@ use smartreach_plugin_runtime::{LogLevel, Outcome, Plugin, PluginEvent};
 use smartreach_store::{AttemptOutcome, AttemptRecord, Claimed, Next, Store, Timestamp, now_ms};
 
 use super::RetrySchedule;
+use super::retry::After;
 use crate::breaker::Change;
 use crate::controls::{BREAKER_HOLD, Controls, MAX_UPSTREAM_HOLD};
-use super::retry::After;
 
 /// What every delivery task shares with the dispatcher.
 pub(super) struct Context {
@@ -78,7 +78,10 @@ pub(super) async fn deliver(context: Context, plugin: Arc<Plugin>, delivery: Cla
     {
         hold_plugin(&store, &controls, &plugin, *delay, reason, now).await;
     }
-    let failed = matches!(invocation.outcome, Outcome::Retry { .. } | Outcome::Fault(_));
+    let failed = matches!(
+        invocation.outcome,
+        Outcome::Retry { .. } | Outcome::Fault(_)
+    );
     if let Some(change) = controls.attempted(plugin.name(), failed, now) {
         breaker_changed(&store, &controls, &metrics, &plugin, change).await;
     }
@@ -126,7 +129,10 @@ async fn hold_plugin(
 ) {
     let held = delay.min(MAX_UPSTREAM_HOLD);
     let until = now + i64::try_from(held.as_millis()).unwrap_or(i64::MAX);
-    let because = format!("its upstream asked to wait {} ms: {reason}", held.as_millis());
+    let because = format!(
+        "its upstream asked to wait {} ms: {reason}",
+        held.as_millis()
+    );
     tracing::info!(
         until,
         delay_ms = held.as_millis() as u64,
@@ -161,7 +167,10 @@ async fn breaker_changed(
                 "circuit breaker opened: the plugin is held back, its deliveries wait; one \
                  delivery probes it when the back-off ends"
             );
-            (until, format!("{BREAKER_HOLD}: {failures} failed attempts in a row"))
+            (
+                until,
+                format!("{BREAKER_HOLD}: {failures} failed attempts in a row"),
+            )
         }
         Change::Reopened { until } => {
             tracing::warn!(until, "circuit breaker opened again: the probe failed");

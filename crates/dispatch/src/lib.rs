@@ -24,8 +24,8 @@
 //! ([`Controls`]), is not claimed for, and what was claimed ahead for it goes back to pending
 //! unstarted; it waits there, in order, until the plugin is resumed or the hold ends.
 
-pub mod controls;
 mod breaker;
+pub mod controls;
 mod deliver;
 mod heartbeat;
 pub mod plugins;

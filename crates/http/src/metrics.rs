@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use smartreach_metrics::{CONTENT_TYPE, PluginQueue, QueueSnapshot};
 use smartreach_dispatch::controls::BREAKER_HOLD;
+use smartreach_metrics::{CONTENT_TYPE, PluginQueue, QueueSnapshot};
 use smartreach_store::now_ms;
 
 use crate::problem::Problem;

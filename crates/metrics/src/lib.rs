@@ -193,7 +193,12 @@ impl Metrics {
              breaker, upstream (Retry-After) or rate (a plugin with a rate limit: all its pending).",
         );
         for ((plugin, reason), pending) in &waiting {
-            text::sample(&mut out, name, [("plugin", *plugin), ("reason", *reason)], *pending);
+            text::sample(
+                &mut out,
+                name,
+                [("plugin", *plugin), ("reason", *reason)],
+                *pending,
+            );
         }
         self.ingest_duration.render(&mut out);
         self.rejected.render(&mut out);

@@ -23,8 +23,8 @@
 mod allowed_host;
 mod config_value;
 mod limits;
-mod rate;
 mod parse;
+mod rate;
 
 use std::collections::BTreeMap;
 
@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 pub use allowed_host::{AllowedHost, AllowedHostError};
 pub use config_value::{ConfigValue, ResolveError};
 pub use limits::Limits;
-pub use rate::{Rate, RatePeriod};
 pub use parse::ManifestError;
+pub use rate::{Rate, RatePeriod};
 
 /// The contents of a plugin's `NAME.toml`. Every key is optional; unknown keys are errors, so a typo
 /// never silently changes what a plugin may do.

@@ -117,7 +117,8 @@ mod tests {
 
     #[test]
     fn a_rate_limit_parses_with_its_burst_defaulting_to_one() {
-        let manifest = parse("[limits]\nrate = { count = 100, per = \"minute\", burst = 10 }").unwrap();
+        let manifest =
+            parse("[limits]\nrate = { count = 100, per = \"minute\", burst = 10 }").unwrap();
         let rate = manifest.limits.rate.unwrap();
         assert_eq!(rate.count.get(), 100);
         assert_eq!(rate.per.duration(), std::time::Duration::from_secs(60));
@@ -128,14 +129,23 @@ mod tests {
 
     #[test]
     fn a_rate_limit_of_an_unknown_period_or_zero_is_rejected() {
-        for bad in [
-            "rate = { count = 5, per = \"hour\" }",
-            "rate = { count = 0, per = \"second\" }",
-            "rate = { count = 5, per = \"second\", burst = 0 }",
-            "rate = { count = 5 }",
+        for (bad, says) in [
+            (
+                "rate = { count = 5, per = \"hour\" }",
+                "unknown variant `hour`, expected `second` or `minute`",
+            ),
+            ("rate = { count = 0, per = \"second\" }", "nonzero"),
+            (
+                "rate = { count = 5, per = \"second\", burst = 0 }",
+                "nonzero",
+            ),
+            ("rate = { count = 5 }", "missing field `per`"),
         ] {
             let err = parse(&format!("[limits]\n{bad}")).unwrap_err().to_string();
-            assert!(err.contains("rate"), "{bad}: {err}");
+            assert!(
+                err.contains("plugins/demo.toml") && err.contains("line 2") && err.contains(says),
+                "{bad}: {err}"
+            );
         }
     }
 

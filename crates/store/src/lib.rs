@@ -33,9 +33,9 @@ pub use model::{
     Timestamp, now_ms,
 };
 pub use outcome::AttemptOutcome;
-pub use rate::ClaimRate;
 pub use postgres::PostgresStore;
 pub use postgres::import::{ImportError, Imported};
+pub use rate::ClaimRate;
 pub use sqlite::SqliteStore;
 pub use view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,

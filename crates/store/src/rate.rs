@@ -57,7 +57,11 @@ mod tests {
     fn a_new_bucket_is_full_and_refills_at_the_rate_up_to_the_burst() {
         assert_eq!(FIVE_PER_SECOND.tokens(None, 0), 2.0);
         assert_eq!(FIVE_PER_SECOND.tokens(Some((0.0, 1000)), 1100), 0.5);
-        assert_eq!(FIVE_PER_SECOND.tokens(Some((0.0, 1000)), 1400), 2.0, "capped");
+        assert_eq!(
+            FIVE_PER_SECOND.tokens(Some((0.0, 1000)), 1400),
+            2.0,
+            "capped"
+        );
         assert_eq!(
             FIVE_PER_SECOND.tokens(Some((1.0, 1000)), 900),
             1.0,

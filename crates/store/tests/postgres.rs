@@ -45,7 +45,10 @@ async fn a_new_database_is_migrated_once_and_a_second_start_finds_nothing_to_do(
     }
     let again = PostgresStore::connect(&db.url()).await.unwrap();
     assert_eq!(again.schema_version().await.unwrap(), LATEST);
-    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations").await, LATEST);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM schema_migrations").await,
+        LATEST
+    );
     assert!(
         store.target().ends_with(&format!("/{}", db.name)),
         "{}",
@@ -71,7 +74,10 @@ async fn hosts_started_at_once_migrate_once() {
         let store = start.await.unwrap().unwrap();
         assert_eq!(store.schema_version().await.unwrap(), LATEST);
     }
-    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations").await, LATEST);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM schema_migrations").await,
+        LATEST
+    );
 }
 
 #[tokio::test]

@@ -56,10 +56,7 @@ pub async fn resume(
 
 async fn set(app: &App, name: String, paused: bool) -> Result<Json<PluginControl>, Problem> {
     let name = plugin_name(name)?;
-    let control = app
-        .controls
-        .set_paused(&*app.store, &name, paused)
-        .await?;
+    let control = app.controls.set_paused(&*app.store, &name, paused).await?;
     // The dispatcher hands back what it claimed ahead (pause), or claims again (resume).
     app.wake.notify_one();
     if paused {

@@ -12,10 +12,12 @@ use std::time::Duration;
 use super::*;
 
 /// Every family, sorted by name, with its type.
-const FAMILIES: [(&str, &str); 11] = [
+const FAMILIES: [(&str, &str); 13] = [
+    ("smartreach_hooks_breaker_changes_total", "counter"),
     ("smartreach_hooks_dead_letters", "gauge"),
     ("smartreach_hooks_deliveries_running", "gauge"),
     ("smartreach_hooks_deliveries_total", "counter"),
+    ("smartreach_hooks_deliveries_waiting", "gauge"),
     ("smartreach_hooks_ingest_duration_seconds", "histogram"),
     ("smartreach_hooks_ingest_rejected_total", "counter"),
     ("smartreach_hooks_oldest_pending_age_seconds", "gauge"),

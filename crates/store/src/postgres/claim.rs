@@ -84,7 +84,8 @@ async fn lock_budget(
     tx: &Transaction<'_>,
     plugin: &str,
 ) -> Result<Option<(f64, Timestamp)>, StoreError> {
-    const LOCK: &str = "SELECT rate_tokens, rate_at FROM plugin_controls WHERE plugin = $1 FOR UPDATE";
+    const LOCK: &str =
+        "SELECT rate_tokens, rate_at FROM plugin_controls WHERE plugin = $1 FOR UPDATE";
     let mut rows = query(tx, "lock a plugin's rate budget", LOCK, &[&plugin]).await?;
     if rows.is_empty() {
         execute(

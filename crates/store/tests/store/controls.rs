@@ -11,11 +11,7 @@ async fn controls(store: &dyn Store) -> Vec<PluginControl> {
 
 pub async fn a_paused_plugin_s_deliveries_wait_in_order_until_resumed(store: &dyn Store) {
     for id in ["w1", "w2", "w3"] {
-        ingest(
-            store,
-            hook(id).prospects(&[Some("7")]).plugins(&["a", "b"]),
-        )
-        .await;
+        ingest(store, hook(id).prospects(&[Some("7")]).plugins(&["a", "b"])).await;
     }
     let paused = store.set_paused("a".to_owned(), true, NOW).await.unwrap();
     assert_eq!(
@@ -27,7 +23,11 @@ pub async fn a_paused_plugin_s_deliveries_wait_in_order_until_resumed(store: &dy
             held_because: None,
         }
     );
-    assert!(claim(store, "me", NOW + 10, NOW + 100, "a", 10).await.is_empty());
+    assert!(
+        claim(store, "me", NOW + 10, NOW + 100, "a", 10)
+            .await
+            .is_empty()
+    );
     assert_eq!(
         events(&claim(store, "me", NOW + 10, NOW + 100, "b", 10).await),
         ["w1:0"],
@@ -59,7 +59,10 @@ pub async fn a_paused_plugin_s_expired_leases_are_not_taken_over(store: &dyn Sto
     ingest(store, hook("w1").prospects(&[None, None]).plugins(&["a"])).await;
     let held = claim(store, "gone", NOW, NOW + 100, "a", 10).await;
     assert_eq!(held.len(), 2);
-    store.set_paused("a".to_owned(), true, NOW + 1).await.unwrap();
+    store
+        .set_paused("a".to_owned(), true, NOW + 1)
+        .await
+        .unwrap();
     assert!(
         claim(store, "other", NOW + 200, NOW + 300, "a", 10)
             .await
@@ -73,7 +76,11 @@ pub async fn a_paused_plugin_s_expired_leases_are_not_taken_over(store: &dyn Sto
         .unwrap();
     let taken = claim(store, "other", NOW + 202, NOW + 300, "a", 10).await;
     let attempts: Vec<u32> = taken.iter().map(|claimed| claimed.attempts).collect();
-    assert_eq!(attempts, [1, 1], "taken over once resumed, the lost runs counted");
+    assert_eq!(
+        attempts,
+        [1, 1],
+        "taken over once resumed, the lost runs counted"
+    );
 }
 
 pub async fn any_plugin_name_may_be_paused_or_resumed(store: &dyn Store) {
@@ -99,18 +106,31 @@ pub async fn any_plugin_name_may_be_paused_or_resumed(store: &dyn Store) {
     assert_eq!(names, ["alpha", "zeta"], "by name");
     // A plugin paused before it has any delivery: what arrives for it waits too.
     ingest(store, hook("w1").plugins(&["zeta"])).await;
-    assert!(claim(store, "me", NOW + 10, NOW + 100, "zeta", 10).await.is_empty());
+    assert!(
+        claim(store, "me", NOW + 10, NOW + 100, "zeta", 10)
+            .await
+            .is_empty()
+    );
 }
 
 pub async fn a_held_plugin_waits_until_the_hold_ends(store: &dyn Store) {
-    ingest(store, hook("w1").prospects(&[None, None]).plugins(&["a", "b"])).await;
-    let hold = |until: i64, because: &str| {
-        store.hold("a".to_owned(), until, because.to_owned(), NOW)
-    };
+    ingest(
+        store,
+        hook("w1").prospects(&[None, None]).plugins(&["a", "b"]),
+    )
+    .await;
+    let hold =
+        |until: i64, because: &str| store.hold("a".to_owned(), until, because.to_owned(), NOW);
     hold(NOW + 1000, "upstream: retry after 1 s").await.unwrap();
-    assert!(claim(store, "me", NOW + 999, NOW + 5000, "a", 10).await.is_empty());
+    assert!(
+        claim(store, "me", NOW + 999, NOW + 5000, "a", 10)
+            .await
+            .is_empty()
+    );
     assert_eq!(
-        claim(store, "me", NOW + 999, NOW + 5000, "b", 10).await.len(),
+        claim(store, "me", NOW + 999, NOW + 5000, "b", 10)
+            .await
+            .len(),
         2,
         "another plugin is not held back"
     );
@@ -137,10 +157,20 @@ pub async fn a_held_plugin_waits_until_the_hold_ends(store: &dyn Store) {
     );
     // A longer hold replaces it, with its reason; a pause and a hold are apart.
     hold(NOW + 9000, "breaker open").await.unwrap();
-    let paused = store.set_paused("a".to_owned(), true, NOW + 2000).await.unwrap();
+    let paused = store
+        .set_paused("a".to_owned(), true, NOW + 2000)
+        .await
+        .unwrap();
     assert_eq!(paused.held_until, Some(NOW + 9000));
     assert_eq!(paused.held_because.as_deref(), Some("breaker open"));
-    let resumed = store.set_paused("a".to_owned(), false, NOW + 2000).await.unwrap();
+    let resumed = store
+        .set_paused("a".to_owned(), false, NOW + 2000)
+        .await
+        .unwrap();
     assert_eq!(resumed.paused_since, None);
-    assert_eq!(resumed.held_until, Some(NOW + 9000), "resuming ends no hold");
+    assert_eq!(
+        resumed.held_until,
+        Some(NOW + 9000),
+        "resuming ends no hold"
+    );
 }

@@ -30,7 +30,11 @@ async fn claim_rated(store: &dyn Store, owner: &str, now: i64, plugin: &str) -> 
 pub async fn a_rate_limited_claim_takes_no_more_than_the_shared_budget(store: &dyn Store) {
     let prospects = vec![None; 20];
     ingest(store, hook("w1").prospects(&prospects).plugins(&["a"])).await;
-    assert_eq!(claim_rated(store, "one", NOW, "a").await.len(), 3, "a full bucket: the burst");
+    assert_eq!(
+        claim_rated(store, "one", NOW, "a").await.len(),
+        3,
+        "a full bucket: the burst"
+    );
     assert!(
         claim_rated(store, "two", NOW, "a").await.is_empty(),
         "another claimer spends the same budget"
@@ -74,5 +78,8 @@ pub async fn a_rate_limited_claim_that_finds_nothing_spends_nothing(store: &dyn 
         .await
         .unwrap();
     assert_eq!(unlimited.len(), 5);
-    assert!(store.plugin_controls(NOW).await.unwrap().is_empty(), "no plugin is paused");
+    assert!(
+        store.plugin_controls(NOW).await.unwrap().is_empty(),
+        "no plugin is paused"
+    );
 }
