@@ -42,12 +42,17 @@ fn report(from: &str, to: &str, imported: &Imported) -> String {
         0 => String::new(),
         n => format!(" ({n} left running by the stopped host, now pending: they run again)"),
     };
+    let controls = match imported.controls {
+        0 => String::new(),
+        n => format!("\x20 controls    {n} (plugins paused, held back or rate-limited)\n"),
+    };
     format!(
         "copied the SQLite store {from} to PostgreSQL {to}:\n\
          \x20 webhooks    {}\n\
          \x20 events      {}\n\
          \x20 deliveries  {}{requeued}\n\
          \x20 attempts    {}\n\
+         {controls}\
          Start the hosts with store.url set to this database (SMARTREACH_HOOKS_STORE__URL); keep \
          {from} until they run well: the copy left it as it was, and a host started on it again \
          would deliver what it holds a second time.\n",
@@ -66,13 +71,16 @@ mod tests {
             events: 4,
             deliveries: 8,
             attempts: 9,
+            controls: 1,
             requeued: 2,
         };
         let text = report("data/hooks.db", "db:5432/hooks", &imported);
         assert!(text.contains("webhooks    3\n"), "{text}");
         assert!(text.contains("deliveries  8 (2 left running"), "{text}");
         assert!(text.contains("attempts    9\n"), "{text}");
+        assert!(text.contains("controls    1 (plugins paused"), "{text}");
         let none = report("a", "b", &Imported::default());
         assert!(!none.contains("left running"), "{none}");
+        assert!(!none.contains("controls"), "{none}");
     }
 }

@@ -59,6 +59,11 @@ async fn a_sqlite_store_arrives_whole_with_its_ids_and_its_running_deliveries_pe
             )
             .await
         );
+        // An operator paused a plugin before the move: it stays paused after it.
+        sqlite
+            .set_paused("b".to_owned(), true, NOW + 1)
+            .await
+            .unwrap();
         // The other one is still running when the host stops.
         (done, claimed[1].delivery_id)
     };
@@ -72,8 +77,18 @@ async fn a_sqlite_store_arrives_whole_with_its_ids_and_its_running_deliveries_pe
             events: 4,
             deliveries: 6,
             attempts: 1,
+            controls: 1,
             requeued: 1,
         }
+    );
+    let controls = store.plugin_controls(NOW + 2).await.unwrap();
+    assert_eq!(
+        controls
+            .iter()
+            .map(|c| (c.plugin.as_str(), c.paused_since))
+            .collect::<Vec<_>>(),
+        [("b", Some(NOW + 1))],
+        "a paused plugin stays paused after the move: {controls:?}"
     );
     let done = delivery(&store, done).await;
     assert_eq!((done.status.as_str(), done.attempts), ("done", 1));

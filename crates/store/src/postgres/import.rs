@@ -37,6 +37,9 @@ pub struct Imported {
     pub deliveries: u64,
     /// Recorded attempts.
     pub attempts: u64,
+    /// Plugins with delivery controls (paused, held back, or with a rate budget): a plugin
+    /// paused before the move stays paused after it.
+    pub controls: u64,
     /// Deliveries that the SQLite store held `running` (its host stopped during their run) and
     /// that were returned to `pending` before the copy.
     pub requeued: u64,
@@ -146,7 +149,8 @@ impl PostgresStore {
             .map_err(write_err("starting the transaction"))?;
         // Hosts may read meanwhile, not write: nothing lands between the check and the copy.
         tx.batch_execute(
-            "LOCK TABLE webhooks, webhook_bodies, events, deliveries, attempts IN EXCLUSIVE MODE",
+            "LOCK TABLE webhooks, webhook_bodies, events, deliveries, attempts, plugin_controls \
+             IN EXCLUSIVE MODE",
         )
         .await
         .map_err(write_err("locking the tables"))?;
@@ -168,6 +172,7 @@ impl PostgresStore {
                     (&mut imported.deliveries, rows.insert(&tx).await)
                 }
                 Batch::Attempts(rows) => (&mut imported.attempts, rows.insert(&tx).await),
+                Batch::Controls(rows) => (&mut imported.controls, rows.insert(&tx).await),
             };
             *count += step.map_err(|(step, err)| write_err(step)(err))?;
         }
@@ -234,6 +239,7 @@ enum Batch {
     Events(Events),
     Deliveries(Deliveries),
     Attempts(Attempts),
+    Controls(Controls),
 }
 
 /// A failed step of a batch's insert.
@@ -251,6 +257,7 @@ fn read_all(
     read_table::<Events>(conn, sender, Batch::Events)?;
     read_table::<Deliveries>(conn, sender, Batch::Deliveries)?;
     read_table::<Attempts>(conn, sender, Batch::Attempts)?;
+    read_table::<Controls>(conn, sender, Batch::Controls)?;
     conn.execute_batch("COMMIT").map_err(|err| ("schema", err))
 }
 
@@ -589,5 +596,64 @@ impl Attempts {
         )
         .await
         .map_err(|err| ("copying attempts", err))
+    }
+}
+
+#[derive(Default)]
+struct Controls {
+    plugin: Vec<String>,
+    paused_at: Vec<Option<i64>>,
+    held_until: Vec<Option<i64>>,
+    held_because: Vec<Option<String>>,
+    rate_tokens: Vec<Option<f64>>,
+    rate_at: Vec<Option<i64>>,
+    updated_at: Vec<i64>,
+}
+
+impl Columns for Controls {
+    const TABLE: &'static str = "plugin_controls";
+    const SELECT: &'static str = "SELECT plugin, paused_at, held_until, held_because, \
+                                  rate_tokens, rate_at, updated_at FROM plugin_controls \
+                                  ORDER BY plugin";
+    fn push(&mut self, row: &Row<'_>) -> rusqlite::Result<usize> {
+        let plugin: String = row.get(0)?;
+        let held_because: Option<String> = row.get(3)?;
+        let bytes = plugin.len() + len(&held_because) + 64;
+        self.plugin.push(plugin);
+        self.paused_at.push(row.get(1)?);
+        self.held_until.push(row.get(2)?);
+        self.held_because.push(held_because);
+        self.rate_tokens.push(row.get(4)?);
+        self.rate_at.push(row.get(5)?);
+        self.updated_at.push(row.get(6)?);
+        Ok(bytes)
+    }
+}
+
+impl Controls {
+    /// A host on the (empty) target may already have spent a plugin's rate budget: the copy's
+    /// pause and hold win, the target's budget stays.
+    async fn insert(&self, tx: &Transaction<'_>) -> Result<u64, StepError> {
+        let params: [&(dyn ToSql + Sync); 7] = [
+            &self.plugin,
+            &self.paused_at,
+            &self.held_until,
+            &self.held_because,
+            &self.rate_tokens,
+            &self.rate_at,
+            &self.updated_at,
+        ];
+        tx.execute(
+            "INSERT INTO plugin_controls (plugin, paused_at, held_until, held_because,
+                                          rate_tokens, rate_at, updated_at)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[],
+                                  $5::double precision[], $6::bigint[], $7::bigint[])
+             ON CONFLICT (plugin) DO UPDATE SET paused_at = EXCLUDED.paused_at,
+                 held_until = EXCLUDED.held_until, held_because = EXCLUDED.held_because,
+                 updated_at = EXCLUDED.updated_at",
+            &params,
+        )
+        .await
+        .map_err(|err| ("copying plugin controls", err))
     }
 }
