@@ -1,7 +1,8 @@
 //! The web console (`/console`) against the real binary, as a browser without script uses it:
 //! off without `admin.token`; sign-in, the session cookie and sign-out; CSRF and cross-site
 //! refusals; the pages (overview, events with filters and pages, an event, deliveries, plugins);
-//! and the actions (replay, replay of every dead letter, backfill), which are the admin API's.
+//! and the actions (replay, replay of every dead letter, backfill, pause and resume), which are the
+//! admin API's.
 
 use smartreach_hooks_tests as support;
 
@@ -14,6 +15,7 @@ const SUITE: support::host::Suite = support::host::Suite::new(
 mod access;
 mod actions;
 mod pages;
+mod pause;
 
 use support::plugins::manifest_for;
 

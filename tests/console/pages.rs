@@ -235,8 +235,13 @@ fn deliveries_overview_and_plugins_show_the_store_s_state() {
     );
     assert!(plugins.contains("Replay 3 dead letter(s)"), "{plugins}");
     assert_eq!(
-        count(&plugins, "action=\"/console/plugins/"),
+        count(&plugins, "/backfill\""),
         2,
         "a backfill form per loaded plugin"
+    );
+    assert_eq!(
+        count(&plugins, "/pause\""),
+        2,
+        "a pause button per plugin, both running"
     );
 }

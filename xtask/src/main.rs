@@ -5,6 +5,7 @@
 mod bench;
 mod bench_console;
 mod bench_plugins;
+mod browser;
 mod codegen;
 mod conformance;
 mod fuzz;
@@ -12,6 +13,7 @@ mod host;
 mod plugins;
 mod postgres;
 mod run;
+mod screenshots;
 mod test;
 mod wasm_target;
 
@@ -41,7 +43,10 @@ tasks:
                     ([--seconds N] [TARGET...])
   plugins           build the wasm plugins, install the examples in data/plugins/ (--out DIR)
   run               build the example plugins and start the host on the defaults (flags go to serve)
-  test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests, the
+  screenshots       run the console's browser tests in headless Chromium, saving a PNG of each
+                    console page (1280x900) in docs/screenshots/ (needs chromium, chromium-driver)
+  test              everything CI runs: fmt, clippy, codegen --check, wasm build, all tests (the
+                    browser tests skipped, saying so, without chromium outside CI), the
                     conformance run, fuzzing
 ";
 
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         ["fuzz", rest @ ..] => fuzz::run(rest),
         ["plugins", rest @ ..] => plugins::run(rest),
         ["run", rest @ ..] => run::run(rest),
+        ["screenshots", rest @ ..] => screenshots::run(rest),
         ["test"] => test::run(),
         _ => {
             eprint!("{USAGE}");

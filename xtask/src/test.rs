@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 
-use crate::{cargo, cargo_with_env, codegen, conformance, fuzz, plugins, postgres, wasm_target};
+use crate::{
+    browser, cargo, cargo_with_env, codegen, conformance, fuzz, plugins, postgres, wasm_target,
+};
 
 const PLUGINS: &str = "plugins/Cargo.toml";
 
@@ -49,6 +51,8 @@ pub fn run() -> Result<()> {
     let ci = [("CI", "true")];
     let mut workspace_env = ci.to_vec();
     workspace_env.extend(postgres::test_env()?);
+    // The console's browser tests (tests/browser/) need chromium and chromedriver.
+    workspace_env.extend(browser::test_env()?);
     cargo_with_env(&["test", "--workspace"], &workspace_env)?;
     // The plugins' own unit tests run natively.
     cargo_with_env(

@@ -7,7 +7,7 @@ mod deliveries;
 mod events;
 pub(crate) mod ids;
 pub mod openapi;
-mod pause;
+pub(crate) mod pause;
 pub(crate) mod plugins;
 mod query;
 pub(crate) mod replay;

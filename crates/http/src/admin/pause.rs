@@ -33,7 +33,7 @@ pub async fn pause(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginControl>, Problem> {
-    set(&app, name, true).await
+    set_paused(&app, name, true).await.map(Json)
 }
 
 /// Resumes a paused plugin: its waiting deliveries run, in order.
@@ -51,10 +51,15 @@ pub async fn resume(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginControl>, Problem> {
-    set(&app, name, false).await
+    set_paused(&app, name, false).await.map(Json)
 }
 
-async fn set(app: &App, name: String, paused: bool) -> Result<Json<PluginControl>, Problem> {
+/// Pauses (`paused`) or resumes plugin `name`: the one way to, for the admin API and the console.
+pub(crate) async fn set_paused(
+    app: &App,
+    name: String,
+    paused: bool,
+) -> Result<PluginControl, Problem> {
     let name = plugin_name(name)?;
     let control = app.controls.set_paused(&*app.store, &name, paused).await?;
     // The dispatcher hands back what it claimed ahead (pause), or claims again (resume).
@@ -64,5 +69,5 @@ async fn set(app: &App, name: String, paused: bool) -> Result<Json<PluginControl
     } else {
         tracing::info!(plugin = %name, "plugin resumed: its waiting deliveries run in order");
     }
-    Ok(Json(control))
+    Ok(control)
 }

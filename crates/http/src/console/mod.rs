@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! /console/sign-in ─> session cookie (session.rs) ─> pages (guard.rs: session; CSRF on POST)
-//! overview.rs, events.rs, event.rs, deliveries.rs, plugins.rs: reads; actions.rs: replays, backfill
+//! overview.rs, events.rs, event.rs, deliveries.rs, plugins.rs: reads; actions.rs: replays, backfill;
+//! pause.rs: pause and resume
 //! ```
 //!
 //! Every answer carries a strict Content-Security-Policy (headers.rs); the only script is htmx,
@@ -21,6 +22,7 @@ mod guard;
 mod headers;
 mod layout;
 mod overview;
+mod pause;
 mod plugins;
 mod schema_labels;
 mod session;
@@ -57,6 +59,8 @@ pub fn router(app: &App) -> Router<Arc<App>> {
             get(actions::confirm_replay_dead).post(actions::replay_dead),
         )
         .route("/console/plugins/{name}/backfill", post(actions::backfill))
+        .route("/console/plugins/{name}/pause", post(pause::pause))
+        .route("/console/plugins/{name}/resume", post(pause::resume))
         .route("/console/sign-out", post(sign_in::sign_out))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&sessions),

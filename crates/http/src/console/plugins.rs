@@ -1,6 +1,7 @@
 //! `GET /console/plugins`: every plugin as the admin API lists it (`plugin_list`): version,
 //! subscriptions, limits, allowed hosts, config keys (never values), deliveries by status, last
-//! error; with the replay of its dead letters and a backfill form.
+//! error, whether it is paused or held back; with the replay of its dead letters, a backfill form
+//! and a pause or resume button.
 
 use std::sync::Arc;
 
@@ -41,6 +42,21 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
+/// The button that pauses a running plugin, or resumes a paused one.
+fn pause_form(name: &str, paused: bool, session: &Session) -> Markup {
+    let (action, label) = if paused {
+        ("resume", "Resume")
+    } else {
+        ("pause", "Pause")
+    };
+    html! {
+        form.inline.pause method="post" action={ "/console/plugins/" (name) "/" (action) } {
+            (csrf_field(session))
+            button type="submit" { (label) }
+        }
+    }
+}
+
 fn plugin_card(plugin: &PluginInfo, session: &Session) -> Markup {
     let name = &plugin.name;
     html! {
@@ -75,7 +91,19 @@ fn plugin_card(plugin: &PluginInfo, session: &Session) -> Markup {
                     dt { "Load failed" }
                     dd.error { (show(failure.at)) ": " (failure.file) ": " (failure.message) }
                 }
+                dt { "State" }
+                dd.state {
+                    @if let Some(since) = plugin.paused_since {
+                        span.badge.pending { "paused" } " since " (show(since)) ": its deliveries wait"
+                    } @else {
+                        "running"
+                    }
+                    @if let (Some(until), Some(why)) = (plugin.held_until, &plugin.held_because) {
+                        "; held back until " (show(until)) ": " (why)
+                    }
+                }
             }
+            (pause_form(name, plugin.paused_since.is_some(), session))
             @if plugin.delivery_counts.dead > 0 {
                 p {
                     a.button href={ "/console/plugins/" (name) "/replay-dead" } {
