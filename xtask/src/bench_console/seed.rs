@@ -134,6 +134,7 @@ async fn attempt(store: Arc<dyn Store>, count: u64, now: i64) -> Result<u64> {
                     .map(|plugin| ClaimRequest {
                         plugin: (*plugin).to_owned(),
                         limit: 500,
+                        rate: None,
                     })
                     .collect(),
             )
