@@ -20,7 +20,7 @@ use test_db::TestDb;
 use tokio::sync::Notify;
 
 /// The newest schema version of the PostgreSQL store.
-const LATEST: i64 = 2;
+const LATEST: i64 = 3;
 
 #[tokio::test]
 async fn a_new_database_is_migrated_once_and_a_second_start_finds_nothing_to_do() {

@@ -17,7 +17,7 @@ mod database_cpu;
 mod delivery;
 mod host;
 mod load;
-mod postgres;
+pub(crate) mod postgres;
 mod report;
 mod sandbox;
 mod stages;

@@ -11,6 +11,7 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_plugin_controls.sql")),
+    (3, include_str!("migrations/0003_console_reads.sql")),
 ];
 
 /// The advisory lock key of migrations: "smartrea" in ASCII, unlikely to collide with another

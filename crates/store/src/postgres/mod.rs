@@ -15,6 +15,7 @@ mod claim;
 mod complete;
 mod connect;
 mod control;
+mod counts;
 pub(crate) mod import;
 mod ingest;
 mod lease;

@@ -3,9 +3,8 @@
 
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
-use super::{query, query_opt};
+use super::{counts, query, query_opt};
 use crate::view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
     EventSummary, LastError, Page, PluginActivity, QueueStats, ShownStatus, StatusCounts,
@@ -117,6 +116,39 @@ pub(super) async fn event(client: &Object, id: &str) -> Result<Option<EventDetai
     }))
 }
 
+/// The delivery list's query for a filter. The status is written into the SQL (a name of
+/// [`DeliveryStatus`], never the caller's text) and the plugin condition is one or the other, so
+/// that the plan of a prepared statement (generic after a few runs) can use the partial indexes:
+/// a plugin's deliveries from `deliveries_by_plugin`, dead letters from `deliveries_dead`, sorted.
+/// For those the order is `d.id + 0`: by the primary key, the planner would walk every delivery
+/// newer than the dead letters (the bulk of them, when dead letters are old) expecting them to
+/// be spread evenly.
+fn list_deliveries_sql(status: Option<DeliveryStatus>, by_plugin: bool) -> String {
+    let order = if status == Some(DeliveryStatus::Dead) {
+        "d.id + 0"
+    } else {
+        "d.id"
+    };
+    let status = match status {
+        Some(DeliveryStatus::Dead) => "d.status = 'dead' AND d.replayed_by IS NULL".to_owned(),
+        Some(status) => format!("d.status = '{}'", status.as_str()),
+        None => "TRUE".to_owned(),
+    };
+    let plugin = if by_plugin {
+        "d.plugin = $1"
+    } else {
+        "$1::text IS NULL"
+    };
+    format!(
+        "{DELIVERY_COLUMNS}
+         WHERE {status} AND {plugin}
+           AND ($2::text IS NULL OR e.event_type = $2)
+           AND ($3::bigint IS NULL OR d.id < $3)
+         ORDER BY {order} DESC
+         LIMIT $4"
+    )
+}
+
 pub(super) async fn list_deliveries(
     client: &Object,
     filter: &DeliveryFilter,
@@ -126,18 +158,8 @@ pub(super) async fn list_deliveries(
     let rows = query(
         client,
         "list deliveries",
-        &format!(
-            "{DELIVERY_COLUMNS}
-             WHERE ($1::text IS NULL OR d.status = $1)
-               AND ($1::text IS DISTINCT FROM 'dead' OR d.replayed_by IS NULL)
-               AND ($2::text IS NULL OR d.plugin = $2)
-               AND ($3::text IS NULL OR e.event_type = $3)
-               AND ($4::bigint IS NULL OR d.id < $4)
-             ORDER BY d.id DESC
-             LIMIT $5"
-        ),
+        &list_deliveries_sql(filter.status, filter.plugin.is_some()),
         &[
-            &filter.status.map(DeliveryStatus::as_str),
             &filter.plugin,
             &filter.event_type,
             &cursor,
@@ -152,33 +174,12 @@ pub(super) async fn list_deliveries(
 }
 
 pub(super) async fn plugin_activity(client: &Object) -> Result<Vec<PluginActivity>, StoreError> {
-    let operation = "summarise plugins";
-    let counts = query(
-        client,
-        operation,
-        &format!("{STATUS_COUNTS}, plugin FROM deliveries GROUP BY 1, plugin ORDER BY plugin"),
-        &[],
-    )
-    .await?;
-    let mut plugins: Vec<PluginActivity> = Vec::new();
-    for row in &counts {
-        let (status, count, plugin): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
-        if plugins.last().is_none_or(|last| last.plugin != plugin) {
-            plugins.push(PluginActivity {
-                plugin: plugin.clone(),
-                deliveries: StatusCounts::default(),
-                last_error: None,
-            });
-        }
-        if let (Some(last), Some(status)) = (plugins.last_mut(), DeliveryStatus::from_name(&status))
-        {
-            last.deliveries.add(status, count as u64);
-        }
-    }
-    let last_error = last_error_sql();
-    for plugin in &mut plugins {
-        let row = query_opt(client, operation, &last_error, &[&plugin.plugin]).await?;
-        plugin.last_error = match row {
+    let operation = "find a plugin's last error";
+    let counts = counts::by_plugin(client).await?;
+    let mut plugins = Vec::with_capacity(counts.len());
+    for (plugin, deliveries) in counts {
+        let row = query_opt(client, operation, LAST_ERROR, &[&plugin]).await?;
+        let last_error = match row {
             Some(row) => {
                 let outcome = outcome(&row, 2)?;
                 let detail: Option<String> = row.get(3);
@@ -193,6 +194,11 @@ pub(super) async fn plugin_activity(client: &Object) -> Result<Vec<PluginActivit
             }
             None => None,
         };
+        plugins.push(PluginActivity {
+            plugin,
+            deliveries,
+            last_error,
+        });
     }
     Ok(plugins)
 }
@@ -200,47 +206,38 @@ pub(super) async fn plugin_activity(client: &Object) -> Result<Vec<PluginActivit
 pub(super) async fn queue_stats(client: &Object, now: i64) -> Result<QueueStats, StoreError> {
     let operation = "read queue depth";
     let mut stats = QueueStats::default();
-    let due_by: [&(dyn ToSql + Sync); 1] = [&now];
     // One partial index each: the cost follows the open and dead deliveries, not the history.
-    let (pending, running, dead, oldest) = tokio::try_join!(
-        query(
-            client,
-            operation,
-            "SELECT plugin, COUNT(*) FROM deliveries WHERE status = 'pending' GROUP BY plugin",
-            &[],
-        ),
-        query(
-            client,
-            operation,
-            "SELECT plugin, COUNT(*) FROM deliveries WHERE status = 'running' GROUP BY plugin",
-            &[],
-        ),
-        query(
-            client,
-            operation,
-            "SELECT plugin, COUNT(*) FROM deliveries
-             WHERE status = 'dead' AND replayed_by IS NULL GROUP BY plugin",
-            &[],
-        ),
-        // Due ones only: a retry scheduled for later is not late.
-        query(
+    let (pending, running, dead) = tokio::try_join!(
+        counts::per_plugin(client, counts::PENDING, operation),
+        counts::per_plugin(client, counts::RUNNING, operation),
+        counts::per_plugin(client, counts::DEAD, operation),
+    )?;
+    // Due ones only: a retry scheduled for later is not late. The oldest of each plugin is the
+    // first entry of its range in `deliveries_due` (plugin, next_attempt_at).
+    for (plugin, _) in &pending {
+        let row = query_opt(
             client,
             operation,
             "SELECT MIN(next_attempt_at) FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= $1",
-            &due_by,
-        ),
-    )?;
-    for row in &pending {
-        stats.by_plugin.entry(row.get(0)).or_default().pending = row.get::<_, i64>(1) as u64;
+             WHERE status = 'pending' AND plugin = $1 AND next_attempt_at <= $2",
+            &[plugin, &now],
+        )
+        .await?;
+        let due_since: Option<i64> = row.and_then(|row| row.get(0));
+        stats.oldest_due_since = match (stats.oldest_due_since, due_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
-    for row in &running {
-        stats.by_plugin.entry(row.get(0)).or_default().running = row.get::<_, i64>(1) as u64;
+    for (plugin, count) in pending {
+        stats.by_plugin.entry(plugin).or_default().pending = count;
     }
-    for row in &dead {
-        stats.by_plugin.entry(row.get(0)).or_default().dead = row.get::<_, i64>(1) as u64;
+    for (plugin, count) in running {
+        stats.by_plugin.entry(plugin).or_default().running = count;
     }
-    stats.oldest_due_since = oldest.first().and_then(|row| row.get(0));
+    for (plugin, count) in dead {
+        stats.by_plugin.entry(plugin).or_default().dead = count;
+    }
     Ok(stats)
 }
 
@@ -287,21 +284,14 @@ async fn attempts(client: &Object, delivery_id: i64) -> Result<Vec<AttemptView>,
         .collect()
 }
 
-/// A plugin's most recent attempt whose outcome is an error ([`AttemptOutcome::is_error`]).
-fn last_error_sql() -> String {
-    let errors = AttemptOutcome::ALL
-        .into_iter()
-        .filter(|outcome| outcome.is_error())
-        .map(|outcome| format!("'{outcome}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "SELECT a.delivery_id, a.started_at, a.outcome, a.detail
-         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-         WHERE d.plugin = $1 AND a.outcome IN ({errors})
-         ORDER BY a.id DESC LIMIT 1"
-    )
-}
+/// A plugin's most recent attempt whose outcome is an error ([`AttemptOutcome::is_error`]):
+/// the unsuccessful attempts newest first (`attempts_errors`, whose outcomes these are), each
+/// joined to its delivery, until one is the plugin's.
+const LAST_ERROR: &str = "
+    SELECT a.delivery_id, a.started_at, a.outcome, a.detail
+    FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+    WHERE d.plugin = $1 AND a.outcome IN ('retry', 'failed', 'fault')
+    ORDER BY a.id DESC LIMIT 1";
 
 /// The outcome in column `index`; a name this build does not know is an error, not a guess.
 fn outcome(row: &Row, index: usize) -> Result<AttemptOutcome, StoreError> {
@@ -347,5 +337,24 @@ fn delivery_summary(row: &Row) -> DeliverySummary {
         replayed_by,
         created_at: row.get(11),
         updated_at: row.get(12),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_error_names_the_outcomes_of_is_error_and_of_its_index() {
+        let errors = AttemptOutcome::ALL
+            .into_iter()
+            .filter(|outcome| outcome.is_error())
+            .map(|outcome| format!("'{outcome}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let outcomes = format!("outcome IN ({errors})");
+        assert!(LAST_ERROR.contains(&outcomes), "{LAST_ERROR}");
+        let migration = include_str!("migrations/0003_console_reads.sql");
+        assert!(migration.contains(&outcomes), "attempts_errors holds them");
     }
 }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/0003_metadata_once_and_source_order.sql"),
     ),
     (4, include_str!("migrations/0004_plugin_controls.sql")),
+    (5, include_str!("migrations/0005_console_reads.sql")),
 ];
 
 /// Brings the schema to the newest version; refuses a database from a newer build.
@@ -110,7 +111,13 @@ mod tests {
             indexes.contains(&"deliveries_dead".to_owned()),
             "{indexes:?}"
         );
-        for (index, kept) in [("events_by_type", false), ("events_by_email", true)] {
+        for (index, kept) in [
+            ("events_by_type", false),
+            ("events_by_email", true),
+            ("attempts_by_started", true),
+            ("attempts_errors", true),
+            ("deliveries_skipped", true),
+        ] {
             assert_eq!(
                 indexes.contains(&index.to_owned()),
                 kept,

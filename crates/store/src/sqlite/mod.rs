@@ -4,6 +4,7 @@ mod activity;
 mod claim;
 mod complete;
 mod control;
+mod counts;
 mod files;
 mod ingest;
 mod lease;

@@ -2,6 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
+use super::counts;
 use crate::view::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliverySummary, EventDetail, EventFilter,
     EventSummary, LastError, Page, PluginActivity, QueueStats, ShownStatus, StatusCounts,
@@ -125,28 +126,55 @@ const DELIVERY_COLUMNS: &str = "
            d.next_attempt_at, d.last_error, d.replay_of, d.replayed_by, d.created_at, d.updated_at
     FROM deliveries d JOIN events e ON e.id = d.event_id";
 
+/// The delivery list's query for a filter. The status is written into the SQL (a name of
+/// [`DeliveryStatus`], never the caller's text) so that the planner may use a partial index,
+/// and the index is named: dead letters are read from `deliveries_dead`, running deliveries from
+/// `deliveries_running`, a plugin's from `deliveries_by_plugin` (newest first, no sort); the rest
+/// walk the table newest first and stop after a page. The event's type is looked up per row, not
+/// joined: a join lets SQLite read every event into a Bloom filter first.
+fn list_deliveries_sql(status: Option<DeliveryStatus>, by_plugin: bool) -> String {
+    let index = match (status, by_plugin) {
+        (Some(DeliveryStatus::Dead), _) => "INDEXED BY deliveries_dead",
+        (Some(DeliveryStatus::Running), false) => "INDEXED BY deliveries_running",
+        (_, true) => "INDEXED BY deliveries_by_plugin",
+        (_, false) => "NOT INDEXED",
+    };
+    let status = match status {
+        Some(DeliveryStatus::Dead) => "d.status = 'dead' AND d.replayed_by IS NULL".to_owned(),
+        Some(status) => format!("d.status = '{}'", status.as_str()),
+        None => "1".to_owned(),
+    };
+    let plugin = if by_plugin {
+        "d.plugin = ?1"
+    } else {
+        "?1 IS NULL"
+    };
+    format!(
+        "SELECT d.id, d.event_id, (SELECT e.event_type FROM events e WHERE e.id = d.event_id),
+                d.plugin, d.status, d.origin, d.attempts, d.next_attempt_at, d.last_error,
+                d.replay_of, d.replayed_by, d.created_at, d.updated_at
+         FROM deliveries d {index}
+         WHERE {status} AND {plugin}
+           AND (?2 IS NULL OR (SELECT e.event_type FROM events e WHERE e.id = d.event_id) = ?2)
+           AND (?3 IS NULL OR d.id < ?3)
+         ORDER BY d.id DESC
+         LIMIT ?4"
+    )
+}
+
 pub(super) fn list_deliveries(
     conn: &Connection,
     filter: &DeliveryFilter,
     limit: u32,
     cursor: Option<i64>,
 ) -> Result<Page<DeliverySummary>, StoreError> {
+    let sql = list_deliveries_sql(filter.status, filter.plugin.is_some());
     let items = conn
-        .prepare_cached(&format!(
-            "{DELIVERY_COLUMNS}
-             WHERE (?1 IS NULL OR d.status = ?1)
-               AND (?1 IS NOT 'dead' OR d.replayed_by IS NULL)
-               AND (?2 IS NULL OR d.plugin = ?2)
-               AND (?3 IS NULL OR e.event_type = ?3)
-               AND (?4 IS NULL OR d.id < ?4)
-             ORDER BY d.id DESC
-             LIMIT ?5"
-        ))
+        .prepare_cached(&sql)
         .and_then(|mut statement| {
             statement
                 .query_map(
                     (
-                        filter.status.map(DeliveryStatus::as_str),
                         &filter.plugin,
                         &filter.event_type,
                         cursor,
@@ -163,101 +191,74 @@ pub(super) fn list_deliveries(
 }
 
 pub(super) fn plugin_activity(conn: &Connection) -> Result<Vec<PluginActivity>, StoreError> {
-    let failed = || StoreError::query("summarise plugins");
-    let counts = conn
-        .prepare_cached(&format!(
-            "{STATUS_COUNTS}, plugin FROM deliveries GROUP BY 1, plugin ORDER BY plugin"
-        ))
-        .and_then(|mut statement| {
-            statement
-                .query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, String>(2)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(failed())?;
-    let mut plugins: Vec<PluginActivity> = Vec::new();
-    for (status, count, plugin) in counts {
-        if plugins.last().is_none_or(|last| last.plugin != plugin) {
-            plugins.push(PluginActivity {
-                plugin: plugin.clone(),
-                deliveries: StatusCounts::default(),
-                last_error: None,
-            });
-        }
-        if let (Some(last), Some(status)) = (plugins.last_mut(), DeliveryStatus::from_name(&status))
-        {
-            last.deliveries.add(status, count as u64);
-        }
-    }
-    let mut last_error = conn.prepare_cached(&last_error_sql()).map_err(failed())?;
-    for plugin in &mut plugins {
-        plugin.last_error = last_error
-            .query_row([&plugin.plugin], |row| {
-                let outcome = outcome(row, 2)?;
-                let detail: Option<String> = row.get(3)?;
-                Ok(LastError {
-                    delivery_id: row.get(0)?,
-                    at: row.get(1)?,
-                    message: match detail {
-                        Some(detail) => format!("{outcome}: {detail}"),
-                        None => outcome.to_string(),
-                    },
+    let failed = || StoreError::query("find a plugin's last error");
+    // Several counts, one snapshot: a delivery that changes status between two of them is
+    // counted once. Only read, so it ends without a commit.
+    let snapshot = conn
+        .unchecked_transaction()
+        .map_err(StoreError::query("start a read of plugin activity"))?;
+    let mut last_error = snapshot.prepare_cached(LAST_ERROR).map_err(failed())?;
+    counts::by_plugin(&snapshot)?
+        .into_iter()
+        .map(|(plugin, deliveries)| {
+            let last_error = last_error
+                .query_row([&plugin], |row| {
+                    let outcome = outcome(row, 2)?;
+                    let detail: Option<String> = row.get(3)?;
+                    Ok(LastError {
+                        delivery_id: row.get(0)?,
+                        at: row.get(1)?,
+                        message: match detail {
+                            Some(detail) => format!("{outcome}: {detail}"),
+                            None => outcome.to_string(),
+                        },
+                    })
                 })
+                .optional()
+                .map_err(failed())?;
+            Ok(PluginActivity {
+                plugin,
+                deliveries,
+                last_error,
             })
-            .optional()
-            .map_err(failed())?;
-    }
-    Ok(plugins)
+        })
+        .collect()
 }
 
 pub(super) fn queue_stats(conn: &Connection, now: i64) -> Result<QueueStats, StoreError> {
-    let failed = || StoreError::query("read queue depth");
+    let operation = "read queue depth";
     let mut stats = QueueStats::default();
     // One partial index each (`deliveries_due`, `deliveries_running`, `deliveries_dead`): the
     // cost follows the open and dead deliveries, not the history.
-    let per_plugin = |sql: &str| -> Result<Vec<(String, i64)>, StoreError> {
-        conn.prepare_cached(sql)
-            .and_then(|mut statement| {
-                statement
-                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect()
-            })
-            .map_err(failed())
-    };
-    let pending = per_plugin(
-        "SELECT plugin, COUNT(*) FROM deliveries INDEXED BY deliveries_due
-         WHERE status = 'pending' GROUP BY plugin",
-    )?;
-    let running = per_plugin(
-        "SELECT plugin, COUNT(*) FROM deliveries INDEXED BY deliveries_running
-         WHERE status = 'running' GROUP BY plugin",
-    )?;
-    let dead = per_plugin(
-        "SELECT plugin, COUNT(*) FROM deliveries INDEXED BY deliveries_dead
-         WHERE status = 'dead' AND replayed_by IS NULL GROUP BY plugin",
-    )?;
+    let pending = counts::per_plugin(conn, counts::PENDING, operation)?;
+    let running = counts::per_plugin(conn, counts::RUNNING, operation)?;
+    let dead = counts::per_plugin(conn, counts::DEAD, operation)?;
+    // Due ones only: a retry scheduled for later is not late. The oldest of each plugin is the
+    // first entry of its range in `deliveries_due` (plugin, next_attempt_at).
+    let mut oldest = conn
+        .prepare_cached(
+            "SELECT MIN(next_attempt_at) FROM deliveries INDEXED BY deliveries_due
+             WHERE status = 'pending' AND plugin = ?1 AND next_attempt_at <= ?2",
+        )
+        .map_err(StoreError::query(operation))?;
+    for (plugin, _) in &pending {
+        let due_since: Option<i64> = oldest
+            .query_row((plugin, now), |row| row.get(0))
+            .map_err(StoreError::query(operation))?;
+        stats.oldest_due_since = match (stats.oldest_due_since, due_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
     for (plugin, count) in pending {
-        stats.by_plugin.entry(plugin).or_default().pending = count as u64;
+        stats.by_plugin.entry(plugin).or_default().pending = count;
     }
     for (plugin, count) in running {
-        stats.by_plugin.entry(plugin).or_default().running = count as u64;
+        stats.by_plugin.entry(plugin).or_default().running = count;
     }
     for (plugin, count) in dead {
-        stats.by_plugin.entry(plugin).or_default().dead = count as u64;
+        stats.by_plugin.entry(plugin).or_default().dead = count;
     }
-    // Due ones only: a retry scheduled for later is not late.
-    stats.oldest_due_since = conn
-        .prepare_cached(
-            "SELECT MIN(next_attempt_at) FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= ?1",
-        )
-        .and_then(|mut statement| statement.query_row([now], |row| row.get(0)))
-        .map_err(failed())?;
     Ok(stats)
 }
 
@@ -307,21 +308,15 @@ fn attempts(conn: &Connection, delivery_id: i64) -> Result<Vec<AttemptView>, Sto
     .map_err(StoreError::query("read a delivery's attempts"))
 }
 
-/// A plugin's most recent attempt whose outcome is an error ([`AttemptOutcome::is_error`]).
-fn last_error_sql() -> String {
-    let errors = AttemptOutcome::ALL
-        .into_iter()
-        .filter(|outcome| outcome.is_error())
-        .map(|outcome| format!("'{outcome}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "SELECT a.delivery_id, a.started_at, a.outcome, a.detail
-         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-         WHERE d.plugin = ?1 AND a.outcome IN ({errors})
-         ORDER BY a.id DESC LIMIT 1"
-    )
-}
+/// A plugin's most recent attempt whose outcome is an error ([`AttemptOutcome::is_error`]):
+/// the unsuccessful attempts newest first (`attempts_errors`, whose outcomes these are, as the
+/// tests check), each joined to its delivery, until one is the plugin's. `CROSS JOIN` keeps the
+/// attempts the outer loop: the other way round reads every delivery of the plugin.
+const LAST_ERROR: &str = "
+    SELECT a.delivery_id, a.started_at, a.outcome, a.detail
+    FROM attempts a INDEXED BY attempts_errors CROSS JOIN deliveries d ON d.id = a.delivery_id
+    WHERE d.plugin = ?1 AND a.outcome IN ('retry', 'failed', 'fault')
+    ORDER BY a.id DESC LIMIT 1";
 
 /// The outcome in column `index`; a name this build does not know is an error, not a guess.
 fn outcome(row: &Row<'_>, index: usize) -> rusqlite::Result<AttemptOutcome> {
@@ -388,5 +383,68 @@ mod tests {
         );
         let of_email = plan(LIST_EVENTS_OF_EMAIL);
         assert!(of_email.contains("events_by_email (email=?)"), "{of_email}");
+    }
+
+    #[test]
+    fn the_last_error_walks_the_unsuccessful_attempts_of_the_index_newest_first() {
+        let errors = AttemptOutcome::ALL
+            .into_iter()
+            .filter(|outcome| outcome.is_error())
+            .map(|outcome| format!("'{outcome}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let outcomes = format!("outcome IN ({errors})");
+        assert!(LAST_ERROR.contains(&outcomes), "{LAST_ERROR}");
+        let migration = include_str!("migrations/0005_console_reads.sql");
+        assert!(
+            migration.contains(&outcomes),
+            "attempts_errors holds the outcomes `is_error` names"
+        );
+        let steps = plan(LAST_ERROR);
+        assert!(
+            steps.starts_with("SCAN a USING INDEX attempts_errors"),
+            "{steps}"
+        );
+        assert!(!steps.contains("TEMP B-TREE"), "{steps}");
+    }
+
+    #[test]
+    fn the_delivery_list_reads_the_index_of_its_filter_newest_first() {
+        let cases = [
+            (None, false, "SCAN d"),
+            (
+                None,
+                true,
+                "SEARCH d USING INDEX deliveries_by_plugin (plugin=?)",
+            ),
+            (Some(DeliveryStatus::Done), false, "SCAN d"),
+            (
+                Some(DeliveryStatus::Done),
+                true,
+                "SEARCH d USING INDEX deliveries_by_plugin (plugin=?)",
+            ),
+            (
+                Some(DeliveryStatus::Dead),
+                true,
+                "SEARCH d USING INDEX deliveries_dead (plugin=?)",
+            ),
+        ];
+        for (status, by_plugin, first) in cases {
+            let steps = plan(&list_deliveries_sql(status, by_plugin));
+            assert!(steps.starts_with(first), "{status:?}, {by_plugin}: {steps}");
+            assert!(
+                !steps.contains("TEMP B-TREE"),
+                "{status:?}, {by_plugin}: {steps}"
+            );
+            assert!(!steps.contains("BLOOM"), "{status:?}, {by_plugin}: {steps}");
+        }
+        // Every dead letter or running delivery, sorted: few of either.
+        for status in [DeliveryStatus::Dead, DeliveryStatus::Running] {
+            let steps = plan(&list_deliveries_sql(Some(status), false));
+            assert!(
+                steps.contains("USING INDEX deliveries_"),
+                "{status:?}: {steps}"
+            );
+        }
     }
 }

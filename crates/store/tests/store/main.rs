@@ -86,6 +86,8 @@ macro_rules! conformance {
             read::deliveries_are_listed_newest_first_filtered_and_paged,
             read::an_event_shows_its_deliveries_and_their_attempts,
             read::plugin_activity_counts_by_status_with_the_last_error,
+            read::plugin_activity_counts_every_status_once_and_each_plugin_s_own_last_error,
+            read::deliveries_are_listed_by_every_status_with_and_without_a_plugin,
             read::queue_stats_count_open_deliveries_and_unreplayed_dead_letters,
             read::activity_is_counted_per_minute_from_since,
             read::ping_answers,

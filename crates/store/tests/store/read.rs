@@ -315,3 +315,172 @@ pub async fn activity_is_counted_per_minute_from_since(store: &dyn Store) {
 pub async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
 }
+
+/// The deliveries of [`every_status`], by what they became.
+struct EveryStatus {
+    done: i64,
+    skipped: i64,
+    dead: i64,
+    replayed_dead: i64,
+    replayed_done: i64,
+    retried: i64,
+    running: [i64; 2],
+    replays: [i64; 2],
+    log_dead: i64,
+}
+
+/// Eight `crm` deliveries, one in each status and some replayed: done, skipped, dead, dead and
+/// replayed, done and replayed, retried later (pending), two running; the two replays pending.
+/// Then the one `log` delivery dies, after every `crm` attempt.
+async fn every_status(store: &dyn Store) -> EveryStatus {
+    ingest(store, hook("A").prospects(&[None; 8]).plugins(&["crm"])).await;
+    ingest(store, hook("B").plugins(&["log"])).await;
+    let mut crm: Vec<i64> = claim(store, "me", NOW, NOW + 100, "crm", 8)
+        .await
+        .iter()
+        .map(|claimed| claimed.delivery_id)
+        .collect();
+    crm.sort_unstable();
+    assert_eq!(crm.len(), 8);
+    let finished = [
+        (crm[0], AttemptOutcome::Done, Next::Done),
+        (crm[1], AttemptOutcome::Skipped, Next::Skipped),
+        (crm[2], AttemptOutcome::Failed, dead("failed: no")),
+        (crm[3], AttemptOutcome::Failed, dead("failed: no")),
+        (crm[4], AttemptOutcome::Done, Next::Done),
+        (
+            crm[5],
+            AttemptOutcome::Retry,
+            retry(NOW + 1_000, "retry: later"),
+        ),
+    ];
+    for (id, outcome, next) in finished {
+        assert!(complete(store, "me", id, outcome, next, NOW).await);
+    }
+    let mut replays = [0; 2];
+    for (slot, id) in replays.iter_mut().zip([crm[3], crm[4]]) {
+        *slot = store.replay(id, NOW).await.unwrap().unwrap();
+    }
+    let log = finish_all(store, "log", dead("failed: gone")).await;
+    EveryStatus {
+        done: crm[0],
+        skipped: crm[1],
+        dead: crm[2],
+        replayed_dead: crm[3],
+        replayed_done: crm[4],
+        retried: crm[5],
+        running: [crm[6], crm[7]],
+        replays,
+        log_dead: log[0],
+    }
+}
+
+pub async fn plugin_activity_counts_every_status_once_and_each_plugin_s_own_last_error(
+    store: &dyn Store,
+) {
+    let ids = every_status(store).await;
+    let activity = store.plugin_activity().await.unwrap();
+    let names: Vec<_> = activity.iter().map(|a| a.plugin.as_str()).collect();
+    assert_eq!(names, ["crm", "log"]);
+    let crm = &activity[0].deliveries;
+    assert_eq!(
+        (crm.pending, crm.running, crm.done, crm.skipped, crm.dead),
+        (3, 2, 2, 1, 1),
+        "the retry and both replays wait; a replayed done delivery stays done; a replayed dead \
+         letter is no longer one: {crm:?}"
+    );
+    let log = &activity[1].deliveries;
+    assert_eq!(
+        (log.pending, log.running, log.done, log.skipped, log.dead),
+        (0, 0, 0, 0, 1)
+    );
+    assert_eq!(
+        activity[0]
+            .last_error
+            .as_ref()
+            .map(|error| error.delivery_id),
+        Some(ids.retried),
+        "crm's newest unsuccessful attempt, older than log's: {:?}",
+        activity[0].last_error
+    );
+    assert_eq!(
+        activity[0]
+            .last_error
+            .as_ref()
+            .map(|error| error.message.as_str()),
+        Some("retry")
+    );
+    assert_eq!(
+        activity[1]
+            .last_error
+            .as_ref()
+            .map(|error| error.delivery_id),
+        Some(ids.log_dead)
+    );
+}
+
+pub async fn deliveries_are_listed_by_every_status_with_and_without_a_plugin(store: &dyn Store) {
+    let ids = every_status(store).await;
+    let listed = |status, plugin: Option<&str>| {
+        let filter = DeliveryFilter {
+            status,
+            plugin: plugin.map(str::to_owned),
+            event_type: None,
+        };
+        async move {
+            store
+                .list_deliveries(filter, 10, None)
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .map(|delivery| delivery.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let [replay_of_dead, replay_of_done] = ids.replays;
+    let crm = [
+        (
+            DeliveryStatus::Pending,
+            vec![replay_of_done, replay_of_dead, ids.retried],
+        ),
+        (
+            DeliveryStatus::Running,
+            vec![ids.running[1], ids.running[0]],
+        ),
+        (DeliveryStatus::Done, vec![ids.replayed_done, ids.done]),
+        (DeliveryStatus::Skipped, vec![ids.skipped]),
+        (DeliveryStatus::Dead, vec![ids.dead]),
+    ];
+    for (status, expected) in crm {
+        assert_eq!(
+            listed(Some(status), Some("crm")).await,
+            expected,
+            "{status:?}, crm"
+        );
+        let mut all = expected.clone();
+        if status == DeliveryStatus::Dead {
+            all.insert(0, ids.log_dead);
+        }
+        assert_eq!(
+            listed(Some(status), None).await,
+            all,
+            "{status:?}, any plugin"
+        );
+    }
+    assert_eq!(
+        listed(Some(DeliveryStatus::Dead), Some("log")).await,
+        [ids.log_dead]
+    );
+    assert_eq!(
+        listed(Some(DeliveryStatus::Running), Some("log")).await,
+        Vec::<i64>::new()
+    );
+    let crm_all = listed(None, Some("crm")).await;
+    assert_eq!(crm_all.len(), 10, "every crm delivery, replayed ones too");
+    assert!(
+        crm_all.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first"
+    );
+    assert!(crm_all.contains(&ids.replayed_dead));
+}
