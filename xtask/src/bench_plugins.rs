@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use crate::{cargo, plugins};
 
 /// Usage of the task.
-const USAGE: &str = "usage: cargo xtask bench-plugins [--events N] [--json FILE]";
+const USAGE: &str = "usage: cargo xtask bench-plugins [--events N] [--json FILE] [--only PLUGIN]";
 
 /// Runs the task.
 pub fn run(args: &[&str]) -> Result<()> {
@@ -19,7 +19,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     let mut args = args.iter();
     while let Some(&arg) = args.next() {
         match arg {
-            "--events" | "--json" => {
+            "--events" | "--json" | "--only" => {
                 let value = args
                     .next()
                     .with_context(|| format!("{arg} needs a value; {USAGE}"))?;

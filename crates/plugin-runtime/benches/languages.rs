@@ -7,7 +7,9 @@
 //! - cached load: the same load by a fresh runtime on that cache (deserialise instead of
 //!   compile), as a restart; the median of 5;
 //! - per event: instantiate, handle one event (its HTTP request included), drop, sequentially
-//!   over `--events` events (1000) after 20 warm-up runs: median, p99 and max.
+//!   over `--events` events (1000) after 20 warm-up runs: median, p99 and max;
+//! - of which instantiation: the median of as many instantiations that call nothing
+//!   ([`smartreach_plugin_runtime::Plugin::probe`]), to tell the sandbox's share from the guest's.
 //!
 //! Run by `cargo xtask bench-plugins` (`cargo bench -p smartreach-plugin-runtime --bench
 //! languages -- [--events N] [--json FILE]`); prints a Markdown table (the one in README) and
@@ -37,16 +39,20 @@ struct Measured {
     cold: Duration,
     cached: Duration,
     events: Vec<Duration>,
+    instantiations: Vec<Duration>,
 }
 
 fn main() {
-    let (events, json) = parse_args();
+    let (events, json, only) = parse_args();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let mut measured = Vec::new();
     for example in examples() {
+        if only.as_ref().is_some_and(|name| *name != example.name) {
+            continue;
+        }
         eprintln!("measuring {} ({})...", example.name, example.language);
         measured.push(tokio.block_on(measure(example, events)));
     }
@@ -59,9 +65,11 @@ fn main() {
     }
 }
 
-fn parse_args() -> (usize, Option<PathBuf>) {
+/// `--events N`, `--json FILE`, `--only PLUGIN` (one example, e.g. to profile it).
+fn parse_args() -> (usize, Option<PathBuf>, Option<String>) {
     let mut events = 1000;
     let mut json = None;
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -73,11 +81,12 @@ fn parse_args() -> (usize, Option<PathBuf>) {
                     .expect("--events takes a positive count");
             }
             "--json" => json = Some(PathBuf::from(args.next().expect("--json takes a file"))),
+            "--only" => only = Some(args.next().expect("--only takes an example's name")),
             // cargo bench passes `--bench`; filters and other harness flags do not apply here.
             _ => {}
         }
     }
-    (events, json)
+    (events, json, only)
 }
 
 fn runtime(cache: &std::path::Path) -> Runtime {
@@ -127,12 +136,20 @@ async fn measure(example: Example, events: usize) -> Measured {
         assert_eq!(invocation.outcome, Outcome::Done, "{}", example.name);
     }
     times.sort();
+    let mut instantiations = Vec::with_capacity(events);
+    for _ in 0..events {
+        let started = Instant::now();
+        plugin.probe().await.unwrap();
+        instantiations.push(started.elapsed());
+    }
+    instantiations.sort();
     Measured {
         example,
         wasm_bytes,
         cold,
         cached: loads[loads.len() / 2],
         events: times,
+        instantiations,
     }
 }
 
@@ -153,12 +170,13 @@ fn ms(duration: Duration) -> String {
 
 fn table(measured: &[Measured]) -> String {
     let mut out = String::from(
-        "| Language (example) | .wasm | Cold compile | Cached load | Per event: median | p99 | max |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| Language (example) | .wasm | Cold compile | Cached load | Per event: median | p99 | max | \
+         Instantiation alone: median |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for m in measured {
         out.push_str(&format!(
-            "| {} (`{}`) | {:.1} MB | {} | {} | {} | {} | {} |\n",
+            "| {} (`{}`) | {:.1} MB | {} | {} | {} | {} | {} | {} |\n",
             m.example.language,
             m.example.name,
             m.wasm_bytes as f64 / 1e6,
@@ -167,6 +185,7 @@ fn table(measured: &[Measured]) -> String {
             ms(quantile(&m.events, 0.5)),
             ms(quantile(&m.events, 0.99)),
             ms(*m.events.last().unwrap()),
+            ms(quantile(&m.instantiations, 0.5)),
         ));
     }
     out.push_str(&format!(
@@ -191,6 +210,7 @@ fn json_report(measured: &[Measured]) -> String {
                 "event_median_ms": quantile(&m.events, 0.5).as_secs_f64() * 1000.0,
                 "event_p99_ms": quantile(&m.events, 0.99).as_secs_f64() * 1000.0,
                 "event_max_ms": m.events.last().unwrap().as_secs_f64() * 1000.0,
+                "instantiation_median_ms": quantile(&m.instantiations, 0.5).as_secs_f64() * 1000.0,
             })
         })
         .collect();
