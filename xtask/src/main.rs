@@ -31,9 +31,11 @@ tasks:
                     [--rate R] [--keep] [--json FILE] [--no-criterion]); --store postgres [--hosts N]
                     adds the same phases on PostgreSQL with 1 and N (2) hosts, side by side
   bench-console     the server time of every console page with 100,000 seeded events, release
-                    ([--events N] [--samples K] [--binary PATH]: that host instead [--keep])
+                    ([--events N] [--samples K] [--binary PATH]: that host instead [--keep]
+                    [--store sqlite|postgres])
   bench-plugins     cold compile, cached load and per-event time of the example plugin of each
-                    language (Rust, TypeScript, Python), in release ([--events N] [--json FILE])
+                    language (Rust, TypeScript, Python), in release ([--events N] [--json FILE]
+                    [--only PLUGIN])
   codegen           regenerate the committed generated files from schema/
   codegen --check   exit non-zero if a committed generated file is out of date
   conformance       check the host against its OpenAPI document with schemathesis (pinned, in a
