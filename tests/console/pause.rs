@@ -16,6 +16,13 @@ use crate::support::{SOON, eventually_or};
 fn a_plugin_is_paused_and_resumed_from_the_plugin_page() {
     let env = crate::SUITE.env_with(Config::with_admin());
     env.install_event_log();
+    // A second copy, never paused: once its delivery of an event is done, the dispatcher has had
+    // its rounds, so the paused one's delivery of the same event is waiting, not just not yet run.
+    env.install(
+        "witness",
+        "event_log",
+        Some(&crate::support::plugins::manifest(None, &[], &[])),
+    );
     let host = env.start();
     let console = Console::signed_in(&host);
 
@@ -49,9 +56,18 @@ fn a_plugin_is_paused_and_resumed_from_the_plugin_page() {
     assert!(page.contains("badge pending\">paused</span>"), "{page}");
 
     host.ingest(&prospect_event("prospect.created", 7, "p@example.com", "p"));
+    eventually_or("the unpaused witness's delivery to run", SOON, || {
+        let done = deliveries(&host, &[("plugin", "witness"), ("status", "done")]);
+        if done.len() == 1 {
+            Ok(())
+        } else {
+            Err(format!("{done:#?}"))
+        }
+    });
     let waiting = deliveries(&host, &[("plugin", "event-log")]);
     assert_eq!(waiting.len(), 1, "{waiting:#?}");
     assert_eq!(waiting[0]["status"], "pending", "{waiting:#?}");
+    assert_eq!(waiting[0]["attempts"], 0, "never attempted: {waiting:#?}");
 
     let resumed = console.submit("/console/plugins", "/console/plugins/event-log/resume", &[]);
     assert_eq!(resumed.status, 200, "{resumed:?}");

@@ -340,7 +340,7 @@ pub enum PluginsCommand {
     /// Pause a plugin on every host of the store: its deliveries wait, pending and in order,
     /// until it is resumed (kept across restarts).
     Pause(PluginControlArgs),
-    /// Resume a paused plugin: its waiting deliveries run, in order.
+    /// Resume a paused plugin (and end a hold): its waiting deliveries run, in order.
     Resume(PluginControlArgs),
 }
 

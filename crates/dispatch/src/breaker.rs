@@ -57,6 +57,14 @@ impl Breakers {
         }
     }
 
+    /// Closes `plugin`'s breaker and forgets its failures (an operator resumed the plugin: what
+    /// it waited for is fixed). Returns whether it was open or probing.
+    pub(crate) fn reset(&mut self, plugin: &str) -> bool {
+        self.by_plugin
+            .remove(plugin)
+            .is_some_and(|breaker| breaker.state != State::Closed)
+    }
+
     fn until(&self, now: Timestamp) -> Timestamp {
         now + i64::try_from(self.backoff.as_millis()).unwrap_or(i64::MAX)
     }
@@ -122,6 +130,26 @@ impl Breakers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_closes_an_open_breaker_and_forgets_its_failures() {
+        let mut breakers = Breakers::new(2, BACKOFF);
+        assert_eq!(breakers.attempted("a", true, 0), None);
+        assert!(matches!(
+            breakers.attempted("a", true, 0),
+            Some(Change::Opened { .. })
+        ));
+        assert_eq!(breakers.claim_limit("a", 0, 10), Some(0), "open: nothing");
+        assert!(breakers.reset("a"), "it was open");
+        assert_eq!(breakers.claim_limit("a", 0, 10), None, "closed: no bound");
+        assert_eq!(
+            breakers.attempted("a", true, 20),
+            None,
+            "the count starts again"
+        );
+        assert!(!breakers.reset("a"), "closed, with one failure");
+        assert!(!breakers.reset("never-seen"));
+    }
 
     const BACKOFF: Duration = Duration::from_millis(1000);
 

@@ -73,8 +73,9 @@ impl Controls {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
-    /// Pauses (`paused`) or resumes `plugin` in the store, for every host, then here. Returns the
-    /// plugin's controls as stored.
+    /// Pauses (`paused`) or resumes `plugin` in the store, for every host, then here. Resuming
+    /// also ends a hold and closes this host's breaker of the plugin. Returns the plugin's
+    /// controls as stored.
     pub async fn set_paused(
         &self,
         store: &dyn Store,
@@ -88,7 +89,13 @@ impl Controls {
         if control.paused_since.is_some() {
             known.paused.insert(plugin.to_owned());
         } else {
+            // Resuming ends a hold too (the store's did), and closes this host's breaker.
             known.paused.remove(plugin);
+            known.held.remove(plugin);
+            drop(known);
+            if self.breakers().reset(plugin) {
+                tracing::info!(plugin, "circuit breaker closed: the plugin was resumed");
+            }
         }
         Ok(control)
     }

@@ -249,8 +249,9 @@ pub trait Store: Send + Sync + 'static {
     /// Pauses (`paused`) or resumes `plugin`'s deliveries, in one transaction, for every claimer
     /// of the store: while it is paused [`Store::claim`] takes none of its deliveries, which stay
     /// `pending` (or `running` under a lease that ended) in their order. Any plugin name may be
-    /// paused, loaded or not. Pausing a paused plugin keeps the time it was first paused;
-    /// resuming a running one changes nothing (a hold stays either way). Returns the plugin's
+    /// paused, loaded or not. Pausing a paused plugin keeps the time it was first paused, and
+    /// keeps a hold; resuming ends the pause and any hold (an operator who fixed the upstream
+    /// lifts a circuit breaker's or an upstream's hold so), and changes nothing else. Returns the plugin's
     /// controls after the change, as [`Store::plugin_controls`] reads them at `now`; `now` is the
     /// time of the change.
     async fn set_paused(

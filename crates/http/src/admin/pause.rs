@@ -36,7 +36,8 @@ pub async fn pause(
     set_paused(&app, name, true).await.map(Json)
 }
 
-/// Resumes a paused plugin: its waiting deliveries run, in order.
+/// Resumes a paused plugin, and ends a hold (its circuit breaker's or its upstream's): its
+/// waiting deliveries run, in order.
 #[utoipa::path(
     post, path = "/api/v1/plugins/{name}/resume", tag = "plugins", operation_id = "resume_plugin",
     params(("name" = String, Path, description = "Plugin name (loaded or not)",

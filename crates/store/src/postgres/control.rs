@@ -23,7 +23,7 @@ fn control(row: &Row) -> PluginControl {
 }
 
 /// Pauses or resumes `plugin` (one statement: its own transaction). Pausing a paused plugin
-/// keeps the time it was first paused.
+/// keeps the time it was first paused; resuming also ends a hold.
 pub(super) async fn set_paused(
     client: &impl GenericClient,
     plugin: &str,
@@ -37,7 +37,10 @@ pub(super) async fn set_paused(
             "INSERT INTO plugin_controls AS c (plugin, paused_at, updated_at)
              VALUES ($2, CASE WHEN $3 THEN $1::BIGINT END, $1)
              ON CONFLICT (plugin) DO UPDATE
-             SET paused_at = CASE WHEN $3 THEN COALESCE(c.paused_at, $1) END, updated_at = $1
+             SET paused_at = CASE WHEN $3 THEN COALESCE(c.paused_at, $1) END,
+                 held_until = CASE WHEN $3 THEN c.held_until END,
+                 held_because = CASE WHEN $3 THEN c.held_because END,
+                 updated_at = $1
              RETURNING {COLUMNS}"
         ),
         &[&now, &plugin, &paused],

@@ -160,6 +160,8 @@ fn stored_budget(conn: &Connection, plugin: &str) -> Result<Option<(f64, Timesta
 
 /// Stores what is left of `plugin`'s budget after a claim at `now`. (Only after a claim that took
 /// something: the refill is computed from the stored point, so an unspent bucket needs no write.)
+/// The point is `now` even when the stored one is later: a clock stepped back then costs one
+/// round without refill, not a stall until it catches up.
 fn spend_budget(
     conn: &Connection,
     plugin: &str,
@@ -170,7 +172,7 @@ fn spend_budget(
         "INSERT INTO plugin_controls (plugin, rate_tokens, rate_at, updated_at)
          VALUES (?1, ?2, ?3, ?3)
          ON CONFLICT (plugin) DO UPDATE
-         SET rate_tokens = ?2, rate_at = MAX(COALESCE(plugin_controls.rate_at, ?3), ?3),
+         SET rate_tokens = ?2, rate_at = ?3,
              updated_at = ?3",
     )
     .and_then(|mut statement| statement.execute((plugin, tokens, now)))

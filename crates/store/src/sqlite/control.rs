@@ -20,7 +20,8 @@ fn control(row: &Row<'_>) -> rusqlite::Result<PluginControl> {
     })
 }
 
-/// Pauses or resumes `plugin`. Pausing a paused plugin keeps the time it was first paused.
+/// Pauses or resumes `plugin`. Pausing a paused plugin keeps the time it was first paused;
+/// resuming also ends a hold.
 pub(super) fn set_paused(
     conn: &Connection,
     plugin: &str,
@@ -32,6 +33,8 @@ pub(super) fn set_paused(
          VALUES (?1, CASE WHEN ?2 THEN ?3 END, ?3)
          ON CONFLICT (plugin) DO UPDATE
          SET paused_at = CASE WHEN ?2 THEN COALESCE(plugin_controls.paused_at, ?3) END,
+             held_until = CASE WHEN ?2 THEN plugin_controls.held_until END,
+             held_because = CASE WHEN ?2 THEN plugin_controls.held_because END,
              updated_at = ?3",
     )
     .and_then(|mut statement| statement.execute((plugin, paused, now)))

@@ -169,8 +169,15 @@ pub async fn a_held_plugin_waits_until_the_hold_ends(store: &dyn Store) {
         .unwrap();
     assert_eq!(resumed.paused_since, None);
     assert_eq!(
-        resumed.held_until,
-        Some(NOW + 9000),
-        "resuming ends no hold"
+        (resumed.held_until, resumed.held_because),
+        (None, None),
+        "resuming ends the hold too: the operator fixed what it waited for"
+    );
+    assert!(controls(store).await.is_empty());
+    ingest(store, hook("w2").prospects(&[None]).plugins(&["a"])).await;
+    assert_eq!(
+        events(&claim(store, "me", NOW + 2001, NOW + 5000, "a", 10).await),
+        ["w2:0"],
+        "claimed before the lifted hold would have ended"
     );
 }

@@ -184,10 +184,11 @@ async fn commit(pool: &Pool, announce: &Announcer, group: Vec<Waiting>) {
             }
         }
         Err(err) => {
-            tracing::debug!(
+            tracing::warn!(
                 error = %err,
                 webhooks = group.len(),
-                "store: a group of ingests failed; ingesting its webhooks one by one"
+                "store: a group of ingests failed; ingesting its webhooks one by one (nothing was \
+                 stored of the group; each webhook is answered by its own attempt)"
             );
             for waiting in group {
                 let answer = alone(pool, announce, &waiting.webhook, waiting.dedup_since).await;
