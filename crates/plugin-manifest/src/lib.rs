@@ -35,7 +35,7 @@ pub use allowed_host::{AllowedHost, AllowedHostError};
 pub use config_value::{ConfigValue, ResolveError};
 pub use limits::Limits;
 pub use parse::ManifestError;
-pub use rate::{Rate, RatePeriod};
+pub use rate::{DEFAULT_BURST_WINDOW, Rate, RatePeriod};
 
 /// The contents of a plugin's `NAME.toml`. Every key is optional; unknown keys are errors, so a typo
 /// never silently changes what a plugin may do.

@@ -116,15 +116,21 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_limit_parses_with_its_burst_defaulting_to_one() {
+    fn a_rate_limit_parses_with_its_burst_defaulting_to_a_quarter_second_of_the_rate() {
         let manifest =
             parse("[limits]\nrate = { count = 100, per = \"minute\", burst = 10 }").unwrap();
         let rate = manifest.limits.rate.unwrap();
         assert_eq!(rate.count.get(), 100);
         assert_eq!(rate.per.duration(), std::time::Duration::from_secs(60));
         assert_eq!(rate.burst(), 10);
-        let manifest = parse("[limits]\nrate = { count = 5, per = \"second\" }").unwrap();
-        assert_eq!(manifest.limits.rate.unwrap().burst(), 1);
+        let burst = |rate: &str| {
+            let manifest = parse(&format!("[limits]\nrate = {rate}")).unwrap();
+            manifest.limits.rate.unwrap().burst()
+        };
+        assert_eq!(burst("{ count = 100, per = \"second\" }"), 25);
+        assert_eq!(burst("{ count = 5, per = \"second\" }"), 2, "1.25 rounds up");
+        assert_eq!(burst("{ count = 100, per = \"minute\" }"), 1, "at least one");
+        assert_eq!(burst("{ count = 4000000000, per = \"second\" }"), 1_000_000_000);
     }
 
     #[test]
