@@ -44,6 +44,9 @@ struct Known {
     paused: BTreeSet<String>,
     /// Held back until then.
     held: HashMap<String, Timestamp>,
+    /// Changes made through this host so far: a refresh that read the store before one of them
+    /// is not applied (it would undo the change here until the next refresh).
+    changes: u64,
 }
 
 impl Controls {
@@ -86,6 +89,7 @@ impl Controls {
             .set_paused(plugin.to_owned(), paused, now_ms())
             .await?;
         let mut known = self.write();
+        known.changes += 1;
         if control.paused_since.is_some() {
             known.paused.insert(plugin.to_owned());
         } else {
@@ -112,6 +116,7 @@ impl Controls {
             .hold(plugin.to_owned(), until, because, now_ms())
             .await?;
         let mut known = self.write();
+        known.changes += 1;
         let held = known.held.entry(plugin.to_owned()).or_default();
         *held = (*held).max(until);
         Ok(())
@@ -120,8 +125,22 @@ impl Controls {
     /// Reads the paused and held plugins from the store (what other hosts set, or what was kept
     /// across a restart).
     pub async fn refresh(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let changes = self.read().changes;
         let controls = store.plugin_controls(now_ms()).await?;
-        let mut known = Known::default();
+        self.apply(changes, controls);
+        Ok(())
+    }
+
+    /// Takes `controls`, read from the store when this host had made `changes` changes, as the
+    /// host's copy; unless a change was made here since (the read may predate it): the next
+    /// refresh will see it in the store.
+    fn apply(&self, changes: u64, controls: Vec<PluginControl>) -> bool {
+        let mut known = self.write();
+        if known.changes != changes {
+            return false;
+        }
+        known.paused.clear();
+        known.held.clear();
         for control in controls {
             if control.paused_since.is_some() {
                 known.paused.insert(control.plugin.clone());
@@ -130,18 +149,20 @@ impl Controls {
                 known.held.insert(control.plugin, until);
             }
         }
-        *self.write() = known;
-        Ok(())
+        true
     }
 
     /// Whether `plugin` may not start deliveries at `now`, as far as this host knows: paused, or
     /// held back past `now`.
     pub fn is_held(&self, plugin: &str, now: Timestamp) -> bool {
-        let known = self
-            .state
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let known = self.read();
         known.paused.contains(plugin) || known.held.get(plugin).is_some_and(|until| *until > now)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Known> {
+        self.state
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Known> {
@@ -157,5 +178,35 @@ pub(crate) fn claim_rate(rate: &Rate) -> ClaimRate {
         count: rate.count.get(),
         period_ms: i64::try_from(rate.per.duration().as_millis()).unwrap_or(i64::MAX),
         burst: rate.burst(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use smartreach_store::SqliteStore;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refresh_that_read_the_store_before_a_pause_here_does_not_undo_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hooks.db")).unwrap();
+        let controls = Controls::default();
+        // A refresh reads the store (nothing paused yet) ...
+        let changes = controls.read().changes;
+        let read_before = store.plugin_controls(now_ms()).await.unwrap();
+        assert!(read_before.is_empty());
+        // ... the operator pauses the plugin through this host meanwhile ...
+        controls.set_paused(&store, "crm", true).await.unwrap();
+        assert!(controls.is_held("crm", now_ms()));
+        // ... and the refresh's older read is not applied.
+        assert!(!controls.apply(changes, read_before));
+        assert!(controls.is_held("crm", now_ms()), "still paused here");
+        // The next refresh reads the pause from the store.
+        controls.refresh(&store).await.unwrap();
+        assert!(controls.is_held("crm", now_ms()));
+        controls.set_paused(&store, "crm", false).await.unwrap();
+        controls.refresh(&store).await.unwrap();
+        assert!(!controls.is_held("crm", now_ms()));
     }
 }
