@@ -280,6 +280,8 @@ impl Dispatcher {
     fn requests(&self, plugins: &PluginSet, slots: &Slots, rotation: usize) -> Vec<ClaimRequest> {
         let workers = u32::try_from(self.workers).unwrap_or(u32::MAX);
         let mut budget = (2 * workers).saturating_sub(slots.held() as u32);
+        // Workers not running anything now: what a rate-limited plugin may claim at most.
+        let mut idle = workers.saturating_sub(slots.running() as u32);
         let count = plugins.len().max(1);
         let now = now_ms();
         let mut requests = Vec::new();
@@ -296,7 +298,7 @@ impl Dispatcher {
             let mut limit = match rate {
                 // Rate-limited: only what can start now. A delivery claimed ahead would start
                 // later than its share of the budget was spent, and several such at once.
-                Some(_) => concurrency.saturating_sub(held).min(budget),
+                Some(_) => concurrency.saturating_sub(held).min(budget).min(idle),
                 None => slots::to_claim(concurrency, held, budget),
             };
             if let Some(probe) = self.controls.breaker_limit(plugin.name(), held, now) {
@@ -304,6 +306,9 @@ impl Dispatcher {
             }
             if limit > 0 {
                 budget -= limit;
+                if rate.is_some() {
+                    idle -= limit;
+                }
                 requests.push(ClaimRequest {
                     plugin: plugin.name().to_owned(),
                     limit,
