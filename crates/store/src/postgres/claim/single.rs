@@ -72,7 +72,10 @@ pub(super) async fn claim(
     free: &[&ClaimRequest],
 ) -> Result<Vec<Taken>, StoreError> {
     let plugins: Vec<&str> = free.iter().map(|request| request.plugin.as_str()).collect();
-    let limits: Vec<i64> = free.iter().map(|request| i64::from(request.limit)).collect();
+    let limits: Vec<i64> = free
+        .iter()
+        .map(|request| i64::from(request.limit))
+        .collect();
     let rows = query(
         client,
         "claim deliveries in one statement",
