@@ -128,9 +128,20 @@ mod tests {
             manifest.limits.rate.unwrap().burst()
         };
         assert_eq!(burst("{ count = 100, per = \"second\" }"), 25);
-        assert_eq!(burst("{ count = 5, per = \"second\" }"), 2, "1.25 rounds up");
-        assert_eq!(burst("{ count = 100, per = \"minute\" }"), 1, "at least one");
-        assert_eq!(burst("{ count = 4000000000, per = \"second\" }"), 1_000_000_000);
+        assert_eq!(
+            burst("{ count = 5, per = \"second\" }"),
+            2,
+            "1.25 rounds up"
+        );
+        assert_eq!(
+            burst("{ count = 100, per = \"minute\" }"),
+            1,
+            "at least one"
+        );
+        assert_eq!(
+            burst("{ count = 4000000000, per = \"second\" }"),
+            1_000_000_000
+        );
     }
 
     #[test]
