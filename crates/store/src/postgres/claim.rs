@@ -6,10 +6,17 @@
 //! for, so hosts claim disjoint deliveries without queueing behind each other. A candidate whose
 //! row changed since the query's snapshot (another host claimed it and committed) is checked again
 //! on its new version, and dropped when it no longer qualifies.
+//!
+//! Plugins without a rate limit are claimed together in one statement (`claim/single.rs`); a
+//! plugin with one spends a budget shared by every host, locked for the claim's transaction
+//! (below).
+
+mod single;
 
 use std::collections::HashMap;
 
 use deadpool_postgres::{Object, Transaction};
+use tokio_postgres::Row;
 
 use super::{execute, failed, query};
 use crate::model::{ClaimRequest, Claimed};
@@ -59,16 +66,56 @@ fn expired_candidates() -> String {
     )
 }
 
+/// What a claim returns of each delivery taken, read by [`taken`].
+const RETURNED: &str = "d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, w.metadata,
+    e.item, d.next_attempt_at";
+
 /// Takes the chosen deliveries, with their events. The run an expired lease never finished counts
 /// as an attempt.
-const TAKE: &str = "
-    UPDATE deliveries d
-    SET status = 'running', lease_owner = $2, lease_expires_at = $3, updated_at = $4,
-        attempts = CASE WHEN d.status = 'running' THEN d.attempts + 1 ELSE d.attempts END
-    FROM events e JOIN webhooks w ON w.id = e.webhook_id
-    WHERE d.id = ANY($1) AND e.id = d.event_id
-    RETURNING d.id, d.plugin, d.attempts, e.id, e.event_type, e.prospect_id, w.metadata, e.item,
-              d.next_attempt_at";
+fn take() -> String {
+    format!(
+        "UPDATE deliveries d
+         SET status = 'running', lease_owner = $2, lease_expires_at = $3, updated_at = $4,
+             attempts = CASE WHEN d.status = 'running' THEN d.attempts + 1 ELSE d.attempts END
+         FROM events e JOIN webhooks w ON w.id = e.webhook_id
+         WHERE d.id = ANY($1) AND e.id = d.event_id
+         RETURNING {RETURNED}"
+    )
+}
+
+/// A delivery taken, with the position of its plugin's request and its due time: the order of
+/// the claim's answer.
+type Taken = (usize, i64, Claimed);
+
+/// The deliveries of `rows` (columns [`RETURNED`]), each with its request's position in
+/// `requests`.
+fn taken(rows: &[Row], requests: &[ClaimRequest], lease_until: Timestamp) -> Vec<Taken> {
+    rows.iter()
+        .map(|row| {
+            let delivery_id: i64 = row.get(0);
+            let plugin: String = row.get(1);
+            let request = requests
+                .iter()
+                .position(|request| request.plugin == plugin)
+                .unwrap_or(usize::MAX);
+            (
+                request,
+                row.get::<_, i64>(8),
+                Claimed {
+                    delivery_id,
+                    plugin,
+                    attempts: row.get::<_, i32>(2) as u32,
+                    event_id: row.get(3),
+                    event_type: row.get(4),
+                    prospect_id: row.get(5),
+                    metadata: row.get(6),
+                    item: row.get(7),
+                    lease_until,
+                },
+            )
+        })
+        .collect()
+}
 
 /// Stores what is left of a plugin's rate budget after a claim (its row is locked by
 /// [`lock_budget`]).
@@ -112,6 +159,32 @@ pub(super) async fn claim(
     lease_until: Timestamp,
     requests: &[ClaimRequest],
 ) -> Result<Vec<Claimed>, StoreError> {
+    let (rated, free): (Vec<&ClaimRequest>, Vec<&ClaimRequest>) = requests
+        .iter()
+        .filter(|request| request.limit > 0)
+        .partition(|request| request.rate.is_some());
+    let mut claimed = Vec::new();
+    if !rated.is_empty() {
+        claimed = budgeted(client, owner, now, lease_until, requests, &rated).await?;
+    }
+    if !free.is_empty() {
+        claimed.extend(single::claim(client, owner, now, lease_until, requests, &free).await?);
+    }
+    // In the order the SQLite store gives: by request, then longest due first.
+    claimed.sort_by_key(|(request, due, claimed)| (*request, *due, claimed.delivery_id));
+    Ok(claimed.into_iter().map(|(_, _, claimed)| claimed).collect())
+}
+
+/// Claims for `rated` (requests with a limit and a rate) in one transaction that holds their
+/// budgets; positions are in `requests`.
+async fn budgeted(
+    client: &mut Object,
+    owner: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    requests: &[ClaimRequest],
+    rated: &[&ClaimRequest],
+) -> Result<Vec<Taken>, StoreError> {
     let tx = client
         .transaction()
         .await
@@ -120,9 +193,8 @@ pub(super) async fn claim(
     let mut chosen: Vec<i64> = Vec::new();
     // The budgets first, locked in the order of their names: claims of several hosts, whose
     // requests come in rotating orders, would otherwise lock them crosswise and deadlock.
-    let mut limited: Vec<(&str, ClaimRate)> = requests
+    let mut limited: Vec<(&str, ClaimRate)> = rated
         .iter()
-        .filter(|request| request.limit > 0)
         .filter_map(|request| Some((request.plugin.as_str(), request.rate?)))
         .collect();
     limited.sort_by_key(|(plugin, _)| *plugin);
@@ -131,7 +203,7 @@ pub(super) async fn claim(
         let stored = lock_budget(&tx, plugin).await?;
         budgets.insert(plugin, rate.tokens(stored, now));
     }
-    for request in requests.iter().filter(|request| request.limit > 0) {
+    for request in rated {
         let budget = budgets.get(request.plugin.as_str()).copied();
         let allowed = budget.map_or(request.limit, |tokens| {
             ClaimRate::allowed(tokens, request.limit)
@@ -179,41 +251,13 @@ pub(super) async fn claim(
         tx.commit().await.map_err(failed("committing a claim"))?;
         return Ok(Vec::new());
     }
-    let taken = query(
+    let rows = query(
         &tx,
         "claim deliveries",
-        TAKE,
+        &take(),
         &[&chosen, &owner, &lease_until, &now],
     )
     .await?;
-    let mut claimed: Vec<(usize, i64, Claimed)> = taken
-        .iter()
-        .map(|row| {
-            let delivery_id: i64 = row.get(0);
-            let plugin: String = row.get(1);
-            let request = requests
-                .iter()
-                .position(|request| request.plugin == plugin)
-                .unwrap_or(usize::MAX);
-            (
-                request,
-                row.get::<_, i64>(8),
-                Claimed {
-                    delivery_id,
-                    plugin,
-                    attempts: row.get::<_, i32>(2) as u32,
-                    event_id: row.get(3),
-                    event_type: row.get(4),
-                    prospect_id: row.get(5),
-                    metadata: row.get(6),
-                    item: row.get(7),
-                    lease_until,
-                },
-            )
-        })
-        .collect();
     tx.commit().await.map_err(failed("committing a claim"))?;
-    // In the order the SQLite store gives: by request, then longest due first.
-    claimed.sort_by_key(|(request, due, claimed)| (*request, *due, claimed.delivery_id));
-    Ok(claimed.into_iter().map(|(_, _, claimed)| claimed).collect())
+    Ok(taken(&rows, requests, lease_until))
 }
